@@ -1,0 +1,103 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import X509
+
+/// Turns TLS failures into one sentence that says who refused whom and why, in place of BoringSSL's codes.
+public enum HandshakeDiagnosis {
+    /// A client's view: connecting to `server` ("Fleet Server at fleet.example.com:8220") failed with `error`.
+    public static func clientFailure(
+        _ error: any Error,
+        server: String,
+        report: HandshakeReport?,
+        client: TLSClientContext?
+    ) -> FlotillaError {
+        if let rejection = report?.rejection {
+            return FlotillaError("Refused the \(server): \(rejection)", hint: caHint(client))
+        }
+        let ownCertificate = client?.identity.map { "this client's certificate \($0.certificate.displayName)" }
+        let codes = boringSSLCodes(error)
+        if codes.contains("CERTIFICATE_REQUIRED") || (ownCertificate == nil && codes.contains("HANDSHAKE_FAILURE") && codes.contains("ALERT")) {
+            return FlotillaError("The \(server) requires a client certificate and none was given", hint: "give the agent's certificate and key (--elastic-agent-cert, --elastic-agent-cert-key)")
+        }
+        if codes.contains("ALERT_UNKNOWN_CA") {
+            return FlotillaError("The \(server) does not trust \(ownCertificate ?? "this client's certificate"): it is not signed by a CA the server checks client certificates with", hint: "issue the client certificate from the CA in the server's certificate_authorities, or add its CA there")
+        }
+        if codes.contains("ALERT_CERTIFICATE_EXPIRED") {
+            return FlotillaError("The \(server) refused \(ownCertificate ?? "this client's certificate") as expired or not yet valid", hint: "issue a new client certificate (flotilla certs issue --purpose client)")
+        }
+        if codes.contains("ALERT_BAD_CERTIFICATE") || codes.contains("ALERT_CERTIFICATE_UNKNOWN") || codes.contains("ALERT_UNSUPPORTED_CERTIFICATE") {
+            return FlotillaError("The \(server) refused \(ownCertificate ?? "this client's certificate")", hint: "check that it is a client certificate from a CA the server trusts")
+        }
+        if codes.contains("WRONG_VERSION_NUMBER") || codes.contains("HTTP_REQUEST") {
+            return FlotillaError("The \(server) does not speak TLS on this port", hint: "check the URL's scheme and port")
+        }
+        if codes.contains("PROTOCOL_VERSION") || codes.contains("UNSUPPORTED_PROTOCOL") {
+            return FlotillaError("The \(server) and this client share no TLS version", hint: "allow TLSv1.2 and TLSv1.3 in supported_protocols on both sides")
+        }
+        if codes.contains("NO_SHARED_CIPHER") || codes.contains("HANDSHAKE_FAILURE") || codes.contains("NO_CIPHER_MATCH") {
+            return FlotillaError("The \(server) and this client share no cipher suite", hint: "check cipher_suites on both sides")
+        }
+        if let io = error as? IOError, io.errnoCode == ECONNREFUSED {
+            return FlotillaError("Nothing accepts connections at the \(server)", hint: "check that it runs and that the host and port are right")
+        }
+        if error is ChannelError, case .connectTimeout = error as! ChannelError {
+            return FlotillaError("The \(server) did not answer in time", hint: "check the host, the port and any firewall in between")
+        }
+        if let ssl = error as? NIOSSLError, case .uncleanShutdown = ssl {
+            return FlotillaError("The \(server) closed the connection during the TLS handshake", hint: "it may require a client certificate this client lacks, or not speak TLS")
+        }
+        if let name = (error as? NIOConnectionError)?.dnsAAAAError ?? (error as? NIOConnectionError)?.dnsAError {
+            return FlotillaError("The \(server) host name cannot be resolved (\(name))", hint: "check the host name")
+        }
+        return FlotillaError("The TLS connection to the \(server) failed (\(codes.isEmpty ? String(describing: error) : codes))", hint: "run flotilla certs verify on the certificates involved")
+    }
+
+    /// A server's view of a failed handshake with the client at `peer`, for its log.
+    public static func serverFailure(_ error: any Error, peer: String, clientCertificateRejection: String?) -> String {
+        let codes = boringSSLCodes(error)
+        if let clientCertificateRejection {
+            return "Refused the client at \(peer): \(clientCertificateRejection)"
+        }
+        if codes.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") {
+            return "Refused the client at \(peer): it presented no certificate and client auth is required"
+        }
+        if codes.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "Refused the client at \(peer): its certificate does not verify against the client CAs"
+        }
+        if codes.contains("ALERT_UNKNOWN_CA") || codes.contains("ALERT_BAD_CERTIFICATE") || codes.contains("ALERT_CERTIFICATE_UNKNOWN") {
+            return "The client at \(peer) refused this server's certificate: it does not trust the CA that signed it (give it the server's CA)"
+        }
+        if codes.contains("ALERT_CERTIFICATE_EXPIRED") {
+            return "The client at \(peer) refused this server's certificate as expired"
+        }
+        if codes.contains("HTTP_REQUEST") || codes.contains("WRONG_VERSION_NUMBER") {
+            return "The client at \(peer) spoke plain HTTP to this TLS port (it should use https://)"
+        }
+        if codes.contains("NO_SHARED_CIPHER") || codes.contains("UNSUPPORTED_PROTOCOL") || codes.contains("PROTOCOL_VERSION") {
+            return "The client at \(peer) shares no TLS version or cipher suite with this server"
+        }
+        return "The TLS handshake with the client at \(peer) failed (\(codes.isEmpty ? String(describing: error) : codes))"
+    }
+
+    /// The reason codes BoringSSL put in an error ("SSLV3_ALERT_CERTIFICATE_EXPIRED"), joined, for matching.
+    static func boringSSLCodes(_ error: any Error) -> String {
+        let text: String
+        switch error {
+        case NIOSSLError.handshakeFailed(let inner): text = String(describing: inner)
+        case let inner as BoringSSLError: text = String(describing: inner)
+        default: text = String(describing: error)
+        }
+        // Entries look like "error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE".
+        let words = text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") })
+        return words.filter { $0.contains("_") && $0.uppercased() == $0 }.joined(separator: " ")
+    }
+
+    static func caHint(_ client: TLSClientContext?) -> String {
+        guard let client, !client.settings.certificateAuthorities.isEmpty else {
+            return "give the CA that signed the server's certificate (certificate_authorities, --certificate-authorities)"
+        }
+        return "check the CAs given in certificate_authorities (--certificate-authorities) and the server's certificate"
+    }
+}

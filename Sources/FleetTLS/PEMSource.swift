@@ -1,0 +1,80 @@
+import Foundation
+
+/// A certificate, key or CA given either as a path or as inline PEM, read once with a name fit for messages.
+struct PEMSource: Sendable {
+    /// The file's path, or "inline PEM" when the PEM was given in place.
+    let origin: String
+    let text: String
+
+    /// Reads `source`; `role` says what it is for ("Fleet Server certificate") so a failure can name it.
+    static func read(_ source: String, role: String) throws(FlotillaError) -> PEMSource {
+        if source.contains("-----BEGIN ") {
+            return PEMSource(origin: "inline PEM", text: source)
+        }
+        let path = (source as NSString).expandingTildeInPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FlotillaError("The \(role) file \(path) does not exist", hint: "check the path")
+        }
+        guard !isDirectory.boolValue else {
+            throw FlotillaError("The \(role) path \(path) is a directory", hint: "give the path of the PEM file inside it")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FlotillaError("The \(role) file \(path) cannot be read", hint: "check its permissions for this user")
+        }
+        guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
+            throw FlotillaError("The \(role) file \(path) is not a PEM file", hint: "convert it to PEM")
+        }
+        return PEMSource(origin: path, text: text)
+    }
+
+    /// "file /x/y.crt" or "inline PEM", for sentences.
+    var described: String {
+        origin == "inline PEM" ? "inline PEM" : "file \(origin)"
+    }
+
+    /// The labels of the PEM blocks it holds, in order ("CERTIFICATE", "PRIVATE KEY", ...).
+    var blockLabels: [String] {
+        text.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("-----BEGIN "), line.hasSuffix("-----") else { return nil }
+            return String(line.dropFirst(11).dropLast(5))
+        }
+    }
+}
+
+/// Reads a passphrase file. It is used verbatim, and also without one trailing newline, since editors add one.
+struct PassphraseFile: Sendable {
+    let path: String
+    /// The candidates to try, verbatim first.
+    let candidates: [[UInt8]]
+
+    static func read(_ path: String, role: String) throws(FlotillaError) -> PassphraseFile {
+        let expanded = (path as NSString).expandingTildeInPath
+        guard FileManager.default.fileExists(atPath: expanded) else {
+            throw FlotillaError("The passphrase file \(expanded) for the \(role) does not exist", hint: "check the path")
+        }
+        guard let data = FileManager.default.contents(atPath: expanded) else {
+            throw FlotillaError("The passphrase file \(expanded) for the \(role) cannot be read", hint: "check its permissions for this user")
+        }
+        var verbatim = [UInt8](data)
+        guard !verbatim.isEmpty else {
+            throw FlotillaError("The passphrase file \(expanded) for the \(role) is empty", hint: "write the key's passphrase into it")
+        }
+        var candidates = [verbatim]
+        if verbatim.last == UInt8(ascii: "\n") {
+            verbatim.removeLast()
+            if verbatim.last == UInt8(ascii: "\r") { verbatim.removeLast() }
+            if !verbatim.isEmpty { candidates.append(verbatim) }
+        }
+        return PassphraseFile(path: expanded, candidates: candidates)
+    }
+}
+
+/// A passphrase to encrypt with, read from a file: without its trailing newline, so that `openssl -passin file:`
+/// (which reads the first line) and Flotilla open the key with the same passphrase.
+public enum PassphraseText {
+    public static func read(_ path: String) throws(FlotillaError) -> String {
+        let file = try PassphraseFile.read(path, role: "new key")
+        return String(decoding: file.candidates.last!, as: UTF8.self)
+    }
+}

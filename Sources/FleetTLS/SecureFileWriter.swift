@@ -1,0 +1,28 @@
+import Foundation
+
+/// Writes files whole or not at all: into a temporary file beside the target, then renamed over it.
+/// Keys and passphrases are created 0600 from the start, so no other user can read them even for a moment.
+public enum SecureFileWriter {
+    public static func write(_ text: String, to path: String, secret: Bool) throws(FlotillaError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw FlotillaError("Cannot create the directory \(directory)", hint: "check that this user may write there")
+        }
+        let temporary = directory + "/.\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, secret ? 0o600 : 0o644)
+        guard descriptor >= 0 else {
+            throw FlotillaError("Cannot write \(path)", hint: "check that this user may write to \(directory)")
+        }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw FlotillaError("Cannot write \(path)", hint: "check the free space and permissions of \(directory)")
+        }
+    }
+}

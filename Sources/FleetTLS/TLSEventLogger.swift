@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+import X509
+
+/// Who the peer of a TLS connection is, read once per connection when its handshake completes.
+public struct PeerIdentity: Sendable, Equatable {
+    /// The client certificate's subject, when one was presented.
+    public var subject: String?
+    /// Hex SHA-256 of the client certificate.
+    public var fingerprint: String?
+    public var address: String
+}
+
+/// Sits after `NIOSSLServerHandler`: logs every failed handshake as a sentence (HummingbirdTLS logs none), and
+/// reads the client certificate once per connection, not per request.
+public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = NIOAny
+
+    let logger: Logger
+    let server: TLSServerContext
+    let onHandshake: (@Sendable (PeerIdentity) -> Void)?
+
+    public init(logger: Logger, server: TLSServerContext, onHandshake: (@Sendable (PeerIdentity) -> Void)? = nil) {
+        self.logger = logger
+        self.server = server
+        self.onHandshake = onHandshake
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            let certificate = peerCertificate(context)
+            let identity = PeerIdentity(subject: certificate?.displayName, fingerprint: certificate?.sha256Fingerprint, address: peerAddress(context))
+            logger.debug("TLS handshake completed", metadata: ["peer": "\(identity.address)", "client_certificate": "\(identity.subject ?? "none")"])
+            onHandshake?(identity)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let peer = peerAddress(context)
+        let codes = HandshakeDiagnosis.boringSSLCodes(error)
+        // BoringSSL hides why it refused a client certificate; check the chain again to say why.
+        if codes.contains("CERTIFICATE_VERIFY_FAILED"), let certificate = peerCertificate(context) {
+            let verifier = PeerVerifier(peer: .client, authorities: server.clientAuthorities)
+            let logger = self.logger
+            Task {
+                let reason: String? = if case .rejected(let why) = await verifier.verify([certificate]) { why } else { nil }
+                logger.warning("\(HandshakeDiagnosis.serverFailure(error, peer: peer, clientCertificateRejection: reason))")
+            }
+        } else if !(error is NIOSSLError && "\(error)" == "uncleanShutdown") {
+            logger.warning("\(HandshakeDiagnosis.serverFailure(error, peer: peer, clientCertificateRejection: nil))")
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func peerCertificate(_ context: ChannelHandlerContext) -> Certificate? {
+        guard let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+              let nio = handler.peerCertificate,
+              let der = try? nio.toDERBytes()
+        else { return nil }
+        return try? Certificate(derEncoded: der)
+    }
+
+    func peerAddress(_ context: ChannelHandlerContext) -> String {
+        context.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+    }
+}

@@ -1,0 +1,78 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOSSL
+import X509
+
+/// A TLS server's settings turned into a NIOSSL context, swappable at run time.
+///
+/// Each new connection takes the context current at its accept (`makeHandler`), so a reload changes certificate,
+/// key and client CAs for new connections while open ones keep theirs. A reload with broken files keeps the last
+/// good context and says why.
+public final class TLSServerContext: Sendable {
+    struct Loaded: @unchecked Sendable {  // NIOSSLContext is thread-safe once built
+        let settings: TLSSettings
+        let identity: TLSIdentity
+        let clientAuthorities: [Certificate]
+        let context: NIOSSLContext
+    }
+
+    private let current: NIOLockedValueBox<Loaded>
+    /// "Fleet Server", "console": names the listener in messages.
+    public let role: String
+
+    public init(settings: TLSSettings, role: String = "Fleet Server") throws(FlotillaError) {
+        self.role = role
+        self.current = NIOLockedValueBox(try Self.load(settings, role: role))
+    }
+
+    /// Loads and checks everything; nothing is served from a half-loaded state.
+    static func load(_ settings: TLSSettings, role: String) throws(FlotillaError) -> Loaded {
+        guard let identity = try TLSIdentity.load(from: settings, role: "\(role) certificate") else {
+            throw FlotillaError("The \(role) has no certificate", hint: "set its certificate and key, or use flotilla certs init to make them")
+        }
+        let clientAuthorities = try CertificateFiles.loadAuthorities(settings.certificateAuthorities, role: "\(role) client CA")
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: [], privateKey: .privateKey(identity.key.nio))
+        identity.apply(to: &configuration)
+        try settings.applyProtocols(to: &configuration, role: role)
+        // The system store must never stand in for the client CAs, or any publicly trusted certificate would pass.
+        configuration.trustRoots = .certificates(clientAuthorities.compactMap { try? NIOSSLCertificate(bytes: $0.derBytes, format: .der) })
+        configuration.sendCANameList = true
+        switch settings.clientAuth {
+        case .none:
+            configuration.certificateVerification = .none
+        case .optional, .required:
+            guard !clientAuthorities.isEmpty else {
+                throw FlotillaError(
+                    "The \(role) has client_auth \(settings.clientAuth.rawValue) but no CA to check client certificates with",
+                    hint: "give the agents' CA in certificate_authorities (--certificate-authorities)"
+                )
+            }
+            configuration.certificateVerification = settings.clientAuth == .required ? .noHostnameVerification : .optionalVerification
+        }
+        let context = try TLSSettings.makeContext(configuration, role: role)
+        return Loaded(settings: settings, identity: identity, clientAuthorities: clientAuthorities, context: context)
+    }
+
+    /// Loads `settings` (or the current settings' files again, after they were replaced on disk) and serves them
+    /// to new connections. On failure the previous context stays in use and the error says why.
+    @discardableResult
+    public func reload(_ settings: TLSSettings? = nil) -> Result<Void, FlotillaError> {
+        let wanted = settings ?? self.settings
+        do {
+            let loaded = try Self.load(wanted, role: role)
+            current.withLockedValue { $0 = loaded }
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    public var settings: TLSSettings { current.withLockedValue { $0.settings } }
+    public var identity: TLSIdentity { current.withLockedValue { $0.identity } }
+    public var clientAuthorities: [Certificate] { current.withLockedValue { $0.clientAuthorities } }
+
+    /// The TLS handler for one new connection, with the context current now.
+    public func makeHandler() -> NIOSSLServerHandler {
+        NIOSSLServerHandler(context: current.withLockedValue { $0.context })
+    }
+}

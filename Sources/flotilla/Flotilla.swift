@@ -1,0 +1,14 @@
+import ArgumentParser
+import FleetTLS
+
+@main
+struct Flotilla: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flotilla",
+        abstract: "Fleet management: a Fleet Server, its agents, and the PKI that secures every link.",
+        subcommands: [Certs.self]
+    )
+}
+
+extension KeyAlgorithmOption: ExpressibleByArgument {}
+extension CertificatePurposeOption: ExpressibleByArgument {}
