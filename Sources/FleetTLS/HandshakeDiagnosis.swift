@@ -39,7 +39,8 @@ public enum HandshakeDiagnosis {
         if codes.contains("NO_SHARED_CIPHER") || codes.contains("HANDSHAKE_FAILURE") || codes.contains("NO_CIPHER_MATCH") {
             return FlotillaError("The \(server) and this client share no cipher suite", hint: "check cipher_suites on both sides")
         }
-        if let io = error as? IOError, io.errnoCode == ECONNREFUSED {
+        let underlying = (error as? NIOConnectionError)?.connectionErrors.first?.error ?? error
+        if let io = underlying as? IOError, io.errnoCode == ECONNREFUSED {
             return FlotillaError("Nothing accepts connections at the \(server)", hint: "check that it runs and that the host and port are right")
         }
         if error is ChannelError, case .connectTimeout = error as! ChannelError {

@@ -77,10 +77,12 @@ public enum PKI {
     /// Certificates start a few minutes in the past so a peer whose clock lags a little still accepts them.
     static let backdate: TimeInterval = 300
 
+    /// A root CA, or an intermediate one when `parent` signs it.
     public static func makeCA(
         commonName: String,
         validityDays: Int,
         algorithm: KeyAlgorithm = .ecdsaP256,
+        signedBy parent: SigningAuthority? = nil,
         now: Date = Date()
     ) throws -> (certificate: Certificate, key: GeneratedKey) {
         let key = try GeneratedKey(algorithm)
@@ -100,11 +102,11 @@ public enum PKI {
             publicKey: publicKey,
             notValidBefore: now - backdate,
             notValidAfter: now + TimeInterval(validityDays) * 86_400,
-            issuer: name,
+            issuer: parent?.certificate.subject ?? name,
             subject: name,
-            signatureAlgorithm: signatureAlgorithm(for: key.certificateKey),
+            signatureAlgorithm: signatureAlgorithm(for: parent?.key ?? key.certificateKey),
             extensions: extensions,
-            issuerPrivateKey: key.certificateKey
+            issuerPrivateKey: parent?.key ?? key.certificateKey
         )
         return (certificate, key)
     }

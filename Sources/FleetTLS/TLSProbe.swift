@@ -23,6 +23,7 @@ public enum TLSProbe {
         path: String = "/",
         client: TLSClientContext,
         connectHost: String? = nil,
+        timeout: TimeAmount = .seconds(15),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(FlotillaError) -> Response {
         let server = "\(client.role) at \(host):\(port)"
@@ -33,12 +34,20 @@ public enum TLSProbe {
                 .connectTimeout(.seconds(10))
                 .connect(host: connectHost ?? host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // A server that never answers or never closes must not hold the probe forever.
+                        channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
                         try channel.pipeline.syncOperations.addHandler(client.makeHandler(host: host, report: report))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
                 .executeThenClose { inbound, outbound in
-                    try await outbound.write(ByteBuffer(string: request))
+                    do {
+                        try await outbound.write(ByteBuffer(string: request))
+                    } catch {
+                        // The write fails because the handshake did; the handshake's own error comes inbound.
+                        for try await _ in inbound {}
+                        throw error
+                    }
                     var received = ByteBuffer()
                     for try await var chunk in inbound {
                         received.writeBuffer(&chunk)
@@ -46,10 +55,11 @@ public enum TLSProbe {
                     return received
                 }
             let text = String(buffer: bytes)
-            let head = text.components(separatedBy: "\r\n\r\n").first ?? ""
+            let headEnd = text.range(of: "\r\n\r\n")
+            let head = headEnd.map { String(text[..<$0.lowerBound]) } ?? text
             return Response(
                 statusLine: head.components(separatedBy: "\r\n").first ?? "",
-                body: String(text.dropFirst(min(text.count, head.count + 4))),
+                body: headEnd.map { String(text[$0.upperBound...]) } ?? "",
                 serverChain: report.serverChain
             )
         } catch {

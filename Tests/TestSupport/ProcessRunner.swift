@@ -1,0 +1,93 @@
+import Foundation
+
+/// Runs real programs (curl, openssl, the flotilla binary) and collects what they print.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    public var output: String { stdout + stderr }
+}
+
+public enum ProcessRunner {
+    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil, directory: String? = nil) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes to the end before waiting, so a chatty program cannot block on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    public static func which(_ name: String) throws -> String {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name])
+    }
+
+    /// The flotilla binary built next to the test bundle (or FLOTILLA_BIN).
+    public static var flotillaBinary: String {
+        if let explicit = ProcessInfo.processInfo.environment["FLOTILLA_BIN"] { return explicit }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("flotilla").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return "flotilla"
+    }
+
+    public static func flotilla(_ arguments: [String], directory: String? = nil) throws -> ProcessResult {
+        try run(flotillaBinary, arguments, directory: directory)
+    }
+}
+
+/// A long-running program (openssl s_server) that tells on its output when it is ready.
+public final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
+    let output = Pipe()
+    var buffer = ""
+
+    public init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: try ProcessRunner.which(executable))
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = Pipe()
+        try process.run()
+    }
+
+    /// Reads its output until a line contains `marker`, and returns that line.
+    public func waitForLine(containing marker: String) throws -> String {
+        let handle = output.fileHandleForReading
+        while true {
+            if let line = buffer.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else {
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "exited before printing \(marker): \(buffer)"])
+            }
+            buffer += String(decoding: chunk, as: UTF8.self)
+        }
+    }
+
+    /// Kills it. Foundation's waitUntilExit can hang on Linux when called from a concurrency thread, so the
+    /// process is killed outright and reaped by Foundation's own child monitor.
+    public func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
