@@ -91,3 +91,15 @@ public final class BackgroundProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
+
+extension ProcessRunner {
+    /// `run` off the concurrency pool: the pool has as many threads as cores (two here), and a blocked one
+    /// would stall the servers under test.
+    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(executable, arguments, stdin: stdin, directory: nil) })
+            }
+        }
+    }
+}
