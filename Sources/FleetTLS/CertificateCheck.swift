@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SwiftASN1
 import X509
 
 /// `flotilla certs verify`: the checks a TLS peer would make, run on files, with the first failure as a sentence.
@@ -95,7 +96,9 @@ public enum CertificateReport {
 /// The `ca_sha256` pin: base64 SHA-256 of a SubjectPublicKeyInfo, stable across re-issues with the same key.
 enum PublicKeyPin {
     static func of(_ key: Certificate.PublicKey) -> String {
-        Data(SHA256.hash(data: Array(key.subjectPublicKeyInfoBytes))).base64EncodedString()
+        var serializer = DER.Serializer()
+        try! serializer.serialize(key)  // a parsed key always serializes
+        return Data(SHA256.hash(data: serializer.serializedBytes)).base64EncodedString()
     }
 }
 
