@@ -32,16 +32,24 @@ import Testing
         #expect(error.message.contains("does not exist"))
     }
 
-    @Test func unreadableKeyFileIsNamed() throws {
+    // Root reads any file whatever its mode, so this runs only as another user.
+    @Test(.enabled(if: getuid() != 0, "root can read a file of mode 000"))
+    func unreadableKeyFileIsNamed() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let key = directory.write("unreadable.key", try String(contentsOfFile: certs.fleetKey, encoding: .utf8))
         chmod(key, 0)
-        // root reads any file whatever its mode; the check still must not crash or leak
-        let error = serverError(TLSSettings(certificate: certs.fleetCert, key: key))
-        if getuid() != 0 {
-            #expect(try #require(error).message.contains(key))
-        }
+        let error = try #require(serverError(TLSSettings(certificate: certs.fleetCert, key: key)))
+        #expect(error.message.contains(key))
+        #expect(error.message.contains("cannot be read"))
+    }
+
+    @Test func directoryGivenAsKeyIsNamed() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let error = try #require(serverError(TLSSettings(certificate: certs.fleetCert, key: directory.path)))
+        #expect(error.message.contains(directory.path))
+        #expect(error.message.contains("is a directory"))
     }
 
     @Test func certificateThatIsNotPEMIsNamed() throws {
