@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An agent API error in the shape of Elastic's contract: `{"statusCode", "error", "message"}`.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let message: String
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    /// "BadRequest", "Unauthorized", ...: the reason phrase without spaces.
+    var errorName: String {
+        status.reasonPhrase.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "-", with: "")
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body: [String: JSONScalar] = ["statusCode": .int(status.code), "error": .string(errorName), "message": .string(message)]
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try JSONEncoder().encode(body))))
+    }
+
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
+    static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, message) }
+    static func tooManyRequests(retryAfter seconds: Int, _ what: String) -> APIError {
+        APIError(.tooManyRequests, "Too many \(what) requests; retry in \(seconds) s", headers: [.retryAfter: "\(seconds)"])
+    }
+}
+
+/// A JSON scalar, for the error body.
+enum JSONScalar: Encodable {
+    case int(Int)
+    case string(String)
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .int(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        }
+    }
+}
+
+/// Turns the framework's own errors (unknown route, body too large) into the contract's shape, so an agent
+/// never sees two error formats.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            let message = error.body ?? (error.status == .contentTooLarge ? "The request body is over 1 MiB" : error.status.reasonPhrase)
+            throw APIError(error.status, message)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import FleetProtocol
+import FleetStore
+import Foundation
+import Hummingbird
+
+extension AgentAPI {
+    /// `POST /api/fleet/agents/{id}/acks`: records each action's result, with a status per event.
+    func acks(_ request: Request, context: FleetRequestContext) async throws -> Response {
+        let agent = try await AgentAuthentication.agent(request, pathId: try agentId(context), store: store)
+        let body = try await request.decodeJSON(AckRequest.self, context: context)
+        var items: [AckResponseItem] = []
+        var results: [ActionResultRecord] = []
+        var unenrolled = false
+        for event in body.events {
+            guard event.agentID == agent.id else {
+                items.append(AckResponseItem(status: 400, message: "The event names agent \(event.agentID), not \(agent.id)"))
+                continue
+            }
+            if let policy = PolicyBuilder.revision(fromActionId: event.actionID) {
+                if policy.policyId == agent.policyId, !event.isFailure {
+                    acknowledgedRevisions.withLock { $0[agent.id] = max($0[agent.id] ?? 0, policy.revision) }
+                }
+            }
+            results.append(ActionResultRecord(
+                actionId: event.actionID, agentId: agent.id, error: event.error ?? "",
+                payload: String(decoding: (try? (event.payload ?? .object([:])).jsonData()) ?? Data("{}".utf8), as: UTF8.self)
+            ))
+            if !event.isFailure, try await store.action(id: event.actionID)?.type == ActionType.unenroll.rawValue {
+                unenrolled = true
+            }
+            items.append(AckResponseItem(status: 200, message: "OK"))
+        }
+        try await store.recordResults(results)
+        if unenrolled {
+            try await store.markUnenrolled(agentId: agent.id, at: Date())
+            logger.info("Agent acknowledged its unenrollment; its key is revoked", metadata: ["agent": "\(agent.id)"])
+        }
+        return try .json(AckResponse(results: items))
+    }
+
+    /// `POST /api/fleet/agents/{id}/audit/unenroll`: the agent says it was uninstalled.
+    func auditUnenroll(_ request: Request, context: FleetRequestContext) async throws -> Response {
+        let agent = try await AgentAuthentication.agent(request, pathId: try agentId(context), store: store)
+        let body = try await request.decodeJSON(AuditUnenrollRequest.self, context: context)
+        try await store.markUnenrolled(agentId: agent.id, at: RFC3339.date(from: body.timestamp) ?? Date())
+        logger.info("Agent reported it was uninstalled", metadata: ["agent": "\(agent.id)", "reason": "\(body.reason)"])
+        return try .json([String: String]())
+    }
+}

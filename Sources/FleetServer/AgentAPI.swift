@@ -1,0 +1,63 @@
+import FleetProtocol
+import FleetStore
+import Foundation
+import Hummingbird
+import Logging
+
+/// The agents' HTTPS API, as Elastic's contract describes it. Handlers live in one file each.
+public struct AgentAPI: Sendable {
+    let store: any Store
+    let hub: CheckinHub
+    let batcher: CheckinBatcher
+    let identities: PeerIdentities
+    let configuration: FleetServerConfiguration
+    let enrollLimiter: RateLimiter
+    let checkinLimiter: RateLimiter
+    /// Policy revisions agents acknowledged, for agents that do not send `policy_revision_idx` in check-ins.
+    let acknowledgedRevisions = LockedBox<[String: Int]>([:])
+    let logger: Logger
+
+    public static let version = "0.1.0"
+
+    init(store: any Store, hub: CheckinHub, batcher: CheckinBatcher, identities: PeerIdentities, configuration: FleetServerConfiguration, logger: Logger) {
+        self.store = store
+        self.hub = hub
+        self.batcher = batcher
+        self.identities = identities
+        self.configuration = configuration
+        self.logger = logger
+        enrollLimiter = RateLimiter(rate: configuration.enrollRate, burst: configuration.enrollBurst)
+        checkinLimiter = RateLimiter(rate: configuration.checkinRate, burst: configuration.checkinBurst)
+    }
+
+    func addRoutes(to router: Router<FleetRequestContext>) {
+        router.middlewares.add(APIErrorMiddleware())
+        router.get("/api/status") { request, _ in try await status(request) }
+        router.post("/api/fleet/agents/enroll") { request, context in try await enroll(request, context: context) }
+        router.post("/api/fleet/agents/:id/checkin") { request, context in try await checkin(request, context: context) }
+        router.post("/api/fleet/agents/:id/acks") { request, context in try await acks(request, context: context) }
+        router.post("/api/fleet/agents/:id/audit/unenroll") { request, context in try await auditUnenroll(request, context: context) }
+    }
+
+    /// `GET /api/status`: HEALTHY while the store answers, DEGRADED with 503 when not. Version only for agents.
+    func status(_ request: Request) async throws -> Response {
+        var healthy = true
+        do {
+            try await store.ping()
+        } catch {
+            healthy = false
+            logger.warning("The store does not answer", metadata: ["error": "\(error)"])
+        }
+        var version: StatusResponseVersion?
+        if request.headers[.authorization] != nil, (try? await AgentAuthentication.agent(request, store: store)) != nil {
+            version = StatusResponseVersion(number: Self.version)
+        }
+        let body = StatusResponse(state: healthy ? .healthy : .degraded, version: version)
+        return try .json(body, status: healthy ? .ok : .serviceUnavailable)
+    }
+
+    func agentId(_ context: FleetRequestContext) throws -> String {
+        guard let id = context.parameters.get("id"), !id.isEmpty else { throw APIError.badRequest("The agent id is missing from the path") }
+        return id
+    }
+}

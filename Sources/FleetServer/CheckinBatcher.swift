@@ -1,0 +1,47 @@
+import FleetStore
+import Foundation
+import Logging
+
+/// Check-in bookkeeping (last seen, status, message) kept in memory and written in one transaction every few
+/// seconds: 100,000 agents checking in are a few writes a minute, not 100,000.
+public final class CheckinBatcher: Sendable {
+    let store: any Store
+    let interval: Duration
+    let pending = LockedBox<[String: CheckinRecord]>([:])
+    let logger: Logger
+
+    public init(store: any Store, interval: Duration = .seconds(2), logger: Logger) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// The latest check-in of an agent replaces an earlier one not yet written.
+    public func record(_ checkin: CheckinRecord) {
+        pending.withLock { $0[checkin.agentId] = checkin }
+    }
+
+    /// Writes what is pending. On failure the records are kept (newer ones win) and retried on the next flush.
+    public func flush() async {
+        let batch = pending.withLock { pending in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await store.recordCheckins(Array(batch.values))
+        } catch {
+            logger.warning("Could not write \(batch.count) check-ins to the store; will retry", metadata: ["error": "\(error)"])
+            pending.withLock { pending in pending.merge(batch) { newer, _ in newer } }
+        }
+    }
+
+    /// Flushes every `interval` until cancelled, then once more.
+    public func run() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            await flush()
+        }
+        await flush()
+    }
+}

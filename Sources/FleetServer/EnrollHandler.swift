@@ -1,0 +1,54 @@
+import FleetProtocol
+import FleetStore
+import Foundation
+import Hummingbird
+
+extension AgentAPI {
+    /// `POST /api/fleet/agents/enroll`: an enrollment token buys an agent record and a fresh access API key.
+    func enroll(_ request: Request, context: FleetRequestContext) async throws -> Response {
+        if let wait = enrollLimiter.take() { throw APIError.tooManyRequests(retryAfter: wait, "enrollment") }
+        let secret = try AgentAuthentication.credential(request)
+        guard let token = try await store.enrollmentToken(secretHash: Secrets.hash(secret)) else {
+            throw APIError.unauthorized("The enrollment token is not valid")
+        }
+        guard !token.revoked else { throw APIError.unauthorized("The enrollment token \(token.name) was revoked") }
+        if let expiry = token.expiresAt, expiry < Date() { throw APIError.unauthorized("The enrollment token \(token.name) expired") }
+
+        let body = try await request.decodeJSON(EnrollRequest.self, context: context)
+        guard let type = EnrollmentType(rawValue: body.type) else {
+            throw APIError.badRequest("The field type must be PERMANENT or EPHEMERAL, not \(body.type)")
+        }
+        let now = Date()
+        let agentId = body.id.flatMap { $0.isEmpty ? nil : $0 } ?? Secrets.identifier()
+        let existing = try await store.agent(id: agentId)
+        if let existing {
+            // Re-enrolling an id replaces that agent only with the replace token it was enrolled with.
+            guard let replaceToken = body.replaceToken, let stored = existing.replaceTokenHash, Secrets.hashesMatch(stored, Secrets.hash(replaceToken)) else {
+                throw APIError(.forbidden, "Agent \(agentId) is already enrolled; re-enrolling it needs its replace_token")
+            }
+        }
+        guard try await store.useEnrollmentToken(id: token.id) else {
+            throw APIError.unauthorized("The enrollment token \(token.name) has no uses left")
+        }
+
+        let keyId = Secrets.identifier(), keySecret = Secrets.random()
+        var local = body.metadata.local
+        if local["elastic"]?["agent"] != nil { local["elastic"]?["agent"]?["id"] = .string(agentId) }
+        let identity = identities.identity(for: context.connection)
+        let record = AgentRecord(
+            id: agentId, policyId: token.policyId, type: type.rawValue, apiKeyId: keyId, apiKeyHash: Secrets.hash(keySecret),
+            replaceTokenHash: body.replaceToken.map(Secrets.hash), enrolledAt: now, tags: body.metadata.tags ?? [],
+            localMetadata: String(decoding: (try? local.jsonData()) ?? Data("{}".utf8), as: UTF8.self),
+            lastStatus: "enrolled", certificateSubject: identity?.subject, certificateFingerprint: identity?.fingerprint
+        )
+        if existing == nil { try await store.createAgent(record) } else { try await store.replaceAgent(record) }
+        logger.info("Enrolled agent", metadata: ["agent": "\(agentId)", "policy": "\(token.policyId)", "client_certificate": "\(identity?.subject ?? "none")"])
+
+        let item = EnrollResponseItem(
+            id: agentId, policyID: token.policyId, type: type.rawValue, enrolledAt: RFC3339.string(from: now),
+            localMetadata: local, accessAPIKeyID: keyId,
+            accessAPIKey: Data("\(keyId):\(keySecret)".utf8).base64EncodedString(), tags: record.tags
+        )
+        return try .json(EnrollResponse(item: item))
+    }
+}

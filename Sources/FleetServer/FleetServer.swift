@@ -1,0 +1,96 @@
+import FleetStore
+import FleetTLS
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// A Fleet Server: the agent API on its listener, the check-in hub, the batched bookkeeping and the store.
+public final class FleetServer: Sendable {
+    public let configuration: FleetServerConfiguration
+    public let store: SQLiteStore
+    public let tls: TLSServerContext?
+    let hub = CheckinHub()
+    let identities = PeerIdentities()
+    let batcher: CheckinBatcher
+    let logger: Logger
+
+    /// Checks everything before serving: TLS files, the store, the service token. Fails with one sentence.
+    public init(configuration: FleetServerConfiguration, logger: Logger) async throws(FlotillaError) {
+        self.configuration = configuration
+        self.logger = logger
+        if configuration.insecureHTTP {
+            tls = nil
+        } else {
+            tls = try TLSServerContext(settings: configuration.tls, role: "Fleet Server")
+        }
+        do {
+            store = try SQLiteStore(path: configuration.storePath)
+        } catch {
+            throw FlotillaError("Cannot open the store \(configuration.storePath) (\(error))", hint: "check the path and its permissions")
+        }
+        guard let token = configuration.serviceToken, !token.isEmpty else {
+            throw FlotillaError("No service token was given", hint: "pass --fleet-server-service-token or --fleet-server-service-token-path (flotilla server init prints one)")
+        }
+        let known = (try? await store.serviceTokenExists(secretHash: Secrets.hash(token))) ?? false
+        guard known else {
+            throw FlotillaError("The service token is not known to the store \(configuration.storePath)", hint: "use the token flotilla server init printed for this store, or make one with flotilla server init")
+        }
+        if let policyId = configuration.policyId, (try? await store.policy(id: policyId)) == nil {
+            throw FlotillaError("The Fleet Server policy \(policyId) does not exist in the store", hint: "check --fleet-server-policy")
+        }
+        batcher = CheckinBatcher(store: store, interval: .seconds(configuration.checkinFlushSeconds), logger: logger)
+        store.changes.listen { [hub] change in hub.handle(change) }
+    }
+
+    /// Serves until SIGTERM/SIGINT (or the task is cancelled): then stops accepting, answers waiting check-ins with
+    /// nothing new, writes pending bookkeeping and closes the store. `onListening` gets the bound port.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = Router(context: FleetRequestContext.self)
+        AgentAPI(store: store, hub: hub, batcher: batcher, identities: identities, configuration: configuration, logger: logger).addRoutes(to: router)
+        if configuration.insecureHTTP {
+            logger.warning("Serving plain HTTP (--insecure-http): agents' keys and policies cross the network unencrypted")
+        }
+        let app = Application(
+            router: router,
+            server: serverBuilder(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [BackgroundWork(server: self)],
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        try await app.runService()
+    }
+
+    func serverBuilder() -> HTTPServerBuilder {
+        guard let tls else { return .http1() }
+        let identities = self.identities, logger = self.logger
+        return HTTPServerBuilder { responder in
+            TLSServerChannel(base: HTTP1Channel(responder: responder), tls: tls, identities: identities, logger: logger)
+        }
+    }
+
+    /// How many check-ins are waiting now.
+    public var waitingCheckins: Int { hub.waitingCount }
+
+    /// The loops that run beside the listener, and the orderly end of the store.
+    struct BackgroundWork: Service {
+        let server: FleetServer
+
+        func run() async throws {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await server.hub.runSweeper() }
+                group.addTask { await server.batcher.run() }
+                group.addTask { await server.store.watchForeignChanges() }
+                try? await ServiceLifecycle.gracefulShutdown()
+                server.hub.shutdown()
+                group.cancelAll()
+            }
+            await server.batcher.flush()
+            try await server.store.close()
+            server.logger.info("Fleet Server stopped; pending check-ins were written and the store closed")
+        }
+    }
+}

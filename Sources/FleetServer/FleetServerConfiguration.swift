@@ -1,0 +1,84 @@
+import FleetTLS
+import Foundation
+
+/// Everything a Fleet Server runs with, from its YAML file and flags (flags win).
+public struct FleetServerConfiguration: Sendable, Codable, Equatable {
+    public var host: String = "0.0.0.0"
+    public var port: Int = 8220
+    /// The server's TLS: certificate, key, key passphrase, client CAs and client_auth.
+    public var tls: TLSSettings = TLSSettings()
+    /// Plain HTTP, only when asked for explicitly; a warning is logged.
+    public var insecureHTTP: Bool = false
+    /// Where the embedded store and other state live.
+    public var dataDirectory: String = "./flotilla-data"
+    /// The store: an SQLite path or `sqlite:` URL. Default: `fleet.sqlite` in the data directory.
+    public var store: String?
+    /// The service token the Fleet Server presents to the store.
+    public var serviceToken: String?
+    /// The Fleet Server policy this server serves under.
+    public var policyId: String?
+    /// The URLs agents use to reach Fleet Server, pushed in policies as `fleet.hosts`.
+    public var publicURLs: [String] = []
+    /// Longest a check-in waits (less jitter) when the agent does not say.
+    public var pollTimeoutSeconds: Double = 300
+    /// Shortest a check-in waits when the agent's `poll_timeout` is short.
+    public var minimumPollTimeoutSeconds: Double = 60
+    /// Up to this much is taken off each poll timeout at random, so agents do not check in in step.
+    public var pollJitterSeconds: Double = 30
+    public var checkinFlushSeconds: Double = 2
+    public var enrollRate: Double = 50
+    public var enrollBurst: Int = 100
+    public var checkinRate: Double = 5000
+    public var checkinBurst: Int = 10000
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case host, port, tls, store, policyId = "policy_id"
+        case insecureHTTP = "insecure_http", dataDirectory = "data_directory", serviceToken = "service_token"
+        case publicURLs = "public_urls", pollTimeoutSeconds = "poll_timeout_seconds"
+        case minimumPollTimeoutSeconds = "minimum_poll_timeout_seconds", pollJitterSeconds = "poll_jitter_seconds"
+        case checkinFlushSeconds = "checkin_flush_seconds", enrollRate = "enroll_rate", enrollBurst = "enroll_burst"
+        case checkinRate = "checkin_rate", checkinBurst = "checkin_burst"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var d = FleetServerConfiguration()
+        d.host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        d.port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+        d.tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls) ?? d.tls
+        d.insecureHTTP = try c.decodeIfPresent(Bool.self, forKey: .insecureHTTP) ?? d.insecureHTTP
+        d.dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? d.dataDirectory
+        d.store = try c.decodeIfPresent(String.self, forKey: .store)
+        d.serviceToken = try c.decodeIfPresent(String.self, forKey: .serviceToken)
+        d.policyId = try c.decodeIfPresent(String.self, forKey: .policyId)
+        d.publicURLs = try c.decodeIfPresent([String].self, forKey: .publicURLs) ?? []
+        d.pollTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .pollTimeoutSeconds) ?? d.pollTimeoutSeconds
+        d.minimumPollTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .minimumPollTimeoutSeconds) ?? d.minimumPollTimeoutSeconds
+        d.pollJitterSeconds = try c.decodeIfPresent(Double.self, forKey: .pollJitterSeconds) ?? d.pollJitterSeconds
+        d.checkinFlushSeconds = try c.decodeIfPresent(Double.self, forKey: .checkinFlushSeconds) ?? d.checkinFlushSeconds
+        d.enrollRate = try c.decodeIfPresent(Double.self, forKey: .enrollRate) ?? d.enrollRate
+        d.enrollBurst = try c.decodeIfPresent(Int.self, forKey: .enrollBurst) ?? d.enrollBurst
+        d.checkinRate = try c.decodeIfPresent(Double.self, forKey: .checkinRate) ?? d.checkinRate
+        d.checkinBurst = try c.decodeIfPresent(Int.self, forKey: .checkinBurst) ?? d.checkinBurst
+        self = d
+    }
+
+    /// The SQLite file the store lives in.
+    public var storePath: String {
+        guard let store else { return (dataDirectory as NSString).appendingPathComponent("fleet.sqlite") }
+        if store.hasPrefix("sqlite://") { return String(store.dropFirst("sqlite://".count)) }
+        if store.hasPrefix("sqlite:") { return String(store.dropFirst("sqlite:".count)) }
+        return store
+    }
+
+    /// How long one check-in may wait: the agent's `poll_timeout` less two minutes (never under the minimum), else
+    /// the configured timeout; then a random jitter off it.
+    public func pollTimeout(agentPollTimeout: Double?) -> Double {
+        let base = agentPollTimeout.map { max(minimumPollTimeoutSeconds, $0 - 120) } ?? pollTimeoutSeconds
+        let limited = min(base, max(pollTimeoutSeconds, minimumPollTimeoutSeconds))
+        let jitter = min(pollJitterSeconds, limited / 10)
+        return limited - (jitter > 0 ? Double.random(in: 0..<jitter) : 0)
+    }
+}

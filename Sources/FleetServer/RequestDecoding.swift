@@ -1,0 +1,33 @@
+import Foundation
+import Hummingbird
+
+extension Request {
+    /// Reads and decodes a JSON body, turning decoding failures into a 400 that names the field.
+    func decodeJSON<T: Decodable>(_ type: T.Type, context: FleetRequestContext) async throws -> T {
+        let body = try await self.body.collect(upTo: context.maxUploadSize)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch let DecodingError.keyNotFound(key, path) {
+            throw APIError.badRequest("The request body is missing the field \(Self.fieldPath(path.codingPath + [key]))")
+        } catch let DecodingError.typeMismatch(_, detail) {
+            throw APIError.badRequest("The field \(Self.fieldPath(detail.codingPath)) has the wrong type")
+        } catch let DecodingError.valueNotFound(_, detail) {
+            throw APIError.badRequest("The field \(Self.fieldPath(detail.codingPath)) must not be null")
+        } catch {
+            throw APIError.badRequest("The request body is not valid JSON")
+        }
+    }
+
+    static func fieldPath(_ path: [any CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+}
+
+extension Response {
+    /// A 200 with a JSON body.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+
+/// Versioned migrations, applied at start. Add a new `registerMigration` for every change; never edit an old one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE policies (
+                  id TEXT PRIMARY KEY, name TEXT NOT NULL, revision INTEGER NOT NULL,
+                  is_fleet_server BOOLEAN NOT NULL DEFAULT 0, body TEXT NOT NULL, updated_at DATETIME NOT NULL);
+                CREATE TABLE enrollment_tokens (
+                  id TEXT PRIMARY KEY, name TEXT NOT NULL, policy_id TEXT NOT NULL REFERENCES policies(id),
+                  secret_hash TEXT NOT NULL UNIQUE, created_at DATETIME NOT NULL, expires_at DATETIME,
+                  max_uses INTEGER, uses INTEGER NOT NULL DEFAULT 0, revoked BOOLEAN NOT NULL DEFAULT 0);
+                CREATE TABLE service_tokens (
+                  name TEXT PRIMARY KEY, secret_hash TEXT NOT NULL UNIQUE, created_at DATETIME NOT NULL,
+                  revoked BOOLEAN NOT NULL DEFAULT 0);
+                CREATE TABLE agents (
+                  id TEXT PRIMARY KEY, policy_id TEXT NOT NULL REFERENCES policies(id), type TEXT NOT NULL,
+                  api_key_id TEXT NOT NULL UNIQUE, api_key_hash TEXT NOT NULL, api_key_revoked BOOLEAN NOT NULL DEFAULT 0,
+                  replace_token_hash TEXT, enrolled_at DATETIME NOT NULL, tags TEXT NOT NULL, local_metadata TEXT NOT NULL,
+                  last_status TEXT, last_message TEXT, last_checkin_at DATETIME, policy_revision INTEGER,
+                  unenrolled_at DATETIME, certificate_subject TEXT, certificate_fingerprint TEXT);
+                CREATE TABLE actions (
+                  sequence INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+                  data TEXT NOT NULL, created_at DATETIME NOT NULL, expires_at DATETIME);
+                CREATE TABLE action_targets (
+                  sequence INTEGER NOT NULL REFERENCES actions(sequence), agent_id TEXT NOT NULL,
+                  PRIMARY KEY (agent_id, sequence));
+                CREATE TABLE action_results (
+                  action_id TEXT NOT NULL, agent_id TEXT NOT NULL, error TEXT NOT NULL, payload TEXT NOT NULL,
+                  created_at DATETIME NOT NULL, PRIMARY KEY (action_id, agent_id));
+                """)
+        }
+        return migrator
+    }
+}
+
+extension PolicyRecord {
+    init(row: Row) {
+        self.init(id: row["id"], name: row["name"], revision: row["revision"], isFleetServerPolicy: row["is_fleet_server"], body: row["body"], updatedAt: row["updated_at"])
+    }
+}
+
+extension EnrollmentTokenRecord {
+    init(row: Row) {
+        self.init(
+            id: row["id"], name: row["name"], policyId: row["policy_id"], secretHash: row["secret_hash"], createdAt: row["created_at"],
+            expiresAt: row["expires_at"], maxUses: row["max_uses"], uses: row["uses"], revoked: row["revoked"]
+        )
+    }
+}
+
+extension AgentRecord {
+    init(row: Row) {
+        let tagsJSON: String = row["tags"]
+        self.init(
+            id: row["id"], policyId: row["policy_id"], type: row["type"], apiKeyId: row["api_key_id"], apiKeyHash: row["api_key_hash"],
+            apiKeyRevoked: row["api_key_revoked"], replaceTokenHash: row["replace_token_hash"], enrolledAt: row["enrolled_at"],
+            tags: (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? [], localMetadata: row["local_metadata"],
+            lastStatus: row["last_status"], lastMessage: row["last_message"], lastCheckinAt: row["last_checkin_at"],
+            policyRevision: row["policy_revision"], unenrolledAt: row["unenrolled_at"],
+            certificateSubject: row["certificate_subject"], certificateFingerprint: row["certificate_fingerprint"]
+        )
+    }
+
+    func insert(_ db: Database, replacing: Bool) throws {
+        let tagsJSON = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT \(replacing ? "OR REPLACE" : "") INTO agents (id, policy_id, type, api_key_id, api_key_hash, api_key_revoked,
+                  replace_token_hash, enrolled_at, tags, local_metadata, last_status, last_message, last_checkin_at, policy_revision,
+                  unenrolled_at, certificate_subject, certificate_fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, policyId, type, apiKeyId, apiKeyHash, apiKeyRevoked, replaceTokenHash, enrolledAt, tagsJSON, localMetadata,
+                lastStatus, lastMessage, lastCheckinAt, policyRevision, unenrolledAt, certificateSubject, certificateFingerprint,
+            ]
+        )
+    }
+}

@@ -1,0 +1,271 @@
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
+public final class SQLiteStore: Store {
+    let pool: DatabasePool
+    public let changes = StoreChanges()
+    public let path: String
+    /// What this process has announced, so changes seen by `watchForeignChanges` are announced once.
+    let announced = LockedBox(Announced())
+
+    struct Announced {
+        var actionSequence: Int64 = 0
+        var revisions: [String: Int] = [:]
+    }
+
+    /// Opens (creating when missing) the database at `path` and applies pending migrations.
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        // The database holds hashes of secrets and agents' metadata: readable by its owner only.
+        chmod(path, 0o600)
+        try SQLiteSchema.migrator.migrate(pool)
+        let start = try pool.read { db in
+            Announced(
+                actionSequence: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM actions") ?? 0,
+                revisions: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, revision FROM policies").map { ($0["id"], $0["revision"]) })
+            )
+        }
+        announced.withLock { $0 = start }
+    }
+
+    /// Announces a change unless it was announced already.
+    func announce(_ change: StoreChange) {
+        let isNew = announced.withLock { known -> Bool in
+            switch change {
+            case .policy(let id, let revision):
+                guard revision > known.revisions[id] ?? 0 else { return false }
+                known.revisions[id] = revision
+            case .action(let sequence, _):
+                guard sequence > known.actionSequence else { return false }
+                known.actionSequence = sequence
+            }
+            return true
+        }
+        if isNew { changes.publish(change) }
+    }
+
+    /// Other processes (the CLI, a console) may write to the same file. One cheap query every half second finds
+    /// what they committed; it costs the same for ten agents or 100,000.
+    public func watchForeignChanges(every interval: Duration = .milliseconds(500)) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            let since = announced.withLock { $0.actionSequence }
+            guard let (policies, actions) = try? await pool.read({ db in
+                (
+                    try Row.fetchAll(db, sql: "SELECT id, revision FROM policies").map { (id: $0["id"] as String, revision: $0["revision"] as Int) },
+                    try Row.fetchAll(db, sql: "SELECT sequence, agent_id FROM action_targets WHERE sequence > ? ORDER BY sequence", arguments: [since])
+                        .map { (sequence: $0["sequence"] as Int64, agentId: $0["agent_id"] as String) }
+                )
+            }) else { continue }
+            for policy in policies { announce(.policy(id: policy.id, revision: policy.revision)) }
+            for (sequence, targets) in Dictionary(grouping: actions, by: \.sequence).sorted(by: { $0.key < $1.key }) {
+                announce(.action(sequence: sequence, agentIds: targets.map(\.agentId)))
+            }
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+
+    // MARK: Policies
+
+    public func policy(id: String) async throws -> PolicyRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM policies WHERE id = ?", arguments: [id]).map(PolicyRecord.init(row:)) }
+    }
+
+    public func policies() async throws -> [PolicyRecord] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM policies ORDER BY name").map(PolicyRecord.init(row:)) }
+    }
+
+    @discardableResult
+    public func savePolicy(_ policy: PolicyRecord) async throws -> PolicyRecord {
+        let saved = try await pool.write { db -> PolicyRecord in
+            var saved = policy
+            if let current = try Int.fetchOne(db, sql: "SELECT revision FROM policies WHERE id = ?", arguments: [policy.id]) {
+                saved.revision = current + 1
+                try db.execute(
+                    sql: "UPDATE policies SET name = ?, revision = ?, is_fleet_server = ?, body = ?, updated_at = ? WHERE id = ?",
+                    arguments: [saved.name, saved.revision, saved.isFleetServerPolicy, saved.body, saved.updatedAt, saved.id]
+                )
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO policies (id, name, revision, is_fleet_server, body, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [saved.id, saved.name, saved.revision, saved.isFleetServerPolicy, saved.body, saved.updatedAt]
+                )
+            }
+            return saved
+        }
+        announce(.policy(id: saved.id, revision: saved.revision))
+        return saved
+    }
+
+    // MARK: Enrollment tokens
+
+    public func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO enrollment_tokens (id, name, policy_id, secret_hash, created_at, expires_at, max_uses, uses, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [token.id, token.name, token.policyId, token.secretHash, token.createdAt, token.expiresAt, token.maxUses, token.uses, token.revoked]
+            )
+        }
+    }
+
+    public func enrollmentTokens() async throws -> [EnrollmentTokenRecord] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM enrollment_tokens ORDER BY created_at").map(EnrollmentTokenRecord.init(row:)) }
+    }
+
+    public func enrollmentToken(secretHash: String) async throws -> EnrollmentTokenRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM enrollment_tokens WHERE secret_hash = ?", arguments: [secretHash]).map(EnrollmentTokenRecord.init(row:))
+        }
+    }
+
+    public func useEnrollmentToken(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = ? AND NOT revoked AND (max_uses IS NULL OR uses < max_uses)",
+                arguments: [id]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    public func revokeEnrollmentToken(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE enrollment_tokens SET revoked = 1 WHERE id = ?", arguments: [id])
+            return db.changesCount == 1
+        }
+    }
+
+    // MARK: Service tokens
+
+    public func addServiceToken(name: String, secretHash: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO service_tokens (name, secret_hash, created_at) VALUES (?, ?, ?)", arguments: [name, secretHash, Date()])
+        }
+    }
+
+    public func serviceTokenExists(secretHash: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM service_tokens WHERE secret_hash = ? AND NOT revoked)", arguments: [secretHash]) ?? false
+        }
+    }
+
+    // MARK: Agents
+
+    public func createAgent(_ agent: AgentRecord) async throws {
+        try await pool.write { db in try agent.insert(db, replacing: false) }
+    }
+
+    public func replaceAgent(_ agent: AgentRecord) async throws {
+        try await pool.write { db in try agent.insert(db, replacing: true) }
+    }
+
+    public func agent(id: String) async throws -> AgentRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]).map(AgentRecord.init(row:)) }
+    }
+
+    public func agent(apiKeyId: String) async throws -> AgentRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE api_key_id = ?", arguments: [apiKeyId]).map(AgentRecord.init(row:)) }
+    }
+
+    public func agents() async throws -> [AgentRecord] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM agents ORDER BY enrolled_at").map(AgentRecord.init(row:)) }
+    }
+
+    public func revokeAgentKey(agentId: String) async throws {
+        try await pool.write { db in try db.execute(sql: "UPDATE agents SET api_key_revoked = 1 WHERE id = ?", arguments: [agentId]) }
+    }
+
+    public func markUnenrolled(agentId: String, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE agents SET unenrolled_at = ?, api_key_revoked = 1, last_status = 'unenrolled' WHERE id = ?", arguments: [at, agentId])
+        }
+    }
+
+    public func recordCheckins(_ checkins: [CheckinRecord]) async throws {
+        guard !checkins.isEmpty else { return }
+        try await pool.write { db in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE agents SET last_checkin_at = ?, last_status = ?, last_message = ?,
+                  policy_revision = COALESCE(?, policy_revision), local_metadata = COALESCE(?, local_metadata),
+                  certificate_subject = COALESCE(?, certificate_subject), certificate_fingerprint = COALESCE(?, certificate_fingerprint)
+                WHERE id = ? AND unenrolled_at IS NULL
+                """)
+            for checkin in checkins {
+                try statement.execute(arguments: [
+                    checkin.at, checkin.status, checkin.message, checkin.policyRevision, checkin.localMetadata,
+                    checkin.certificateSubject, checkin.certificateFingerprint, checkin.agentId,
+                ])
+            }
+        }
+    }
+
+    // MARK: Actions
+
+    public func addAction(_ action: ActionRecord) async throws -> ActionRecord {
+        let stored = try await pool.write { db -> ActionRecord in
+            try db.execute(
+                sql: "INSERT INTO actions (id, type, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [action.id, action.type, action.data, action.createdAt, action.expiresAt]
+            )
+            var stored = action
+            stored.sequence = db.lastInsertedRowID
+            for agentId in action.agentIds {
+                try db.execute(sql: "INSERT INTO action_targets (sequence, agent_id) VALUES (?, ?)", arguments: [stored.sequence, agentId])
+            }
+            return stored
+        }
+        announce(.action(sequence: stored.sequence, agentIds: stored.agentIds))
+        return stored
+    }
+
+    public func actions(forAgent agentId: String, after: Int64, now: Date) async throws -> [ActionRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.* FROM actions a JOIN action_targets t ON t.sequence = a.sequence
+                WHERE t.agent_id = ? AND a.sequence > ? AND (a.expires_at IS NULL OR a.expires_at > ?)
+                ORDER BY a.sequence
+                """, arguments: [agentId, after, now]).map { row in
+                ActionRecord(sequence: row["sequence"], id: row["id"], type: row["type"], agentIds: [agentId], data: row["data"], createdAt: row["created_at"], expiresAt: row["expires_at"])
+            }
+        }
+    }
+
+    public func action(id: String) async throws -> ActionRecord? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM actions WHERE id = ?", arguments: [id]) else { return nil }
+            let targets = try String.fetchAll(db, sql: "SELECT agent_id FROM action_targets WHERE sequence = ?", arguments: [row["sequence"] as Int64])
+            return ActionRecord(sequence: row["sequence"], id: row["id"], type: row["type"], agentIds: targets, data: row["data"], createdAt: row["created_at"], expiresAt: row["expires_at"])
+        }
+    }
+
+    public func recordResults(_ results: [ActionResultRecord]) async throws {
+        try await pool.write { db in
+            for result in results {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO action_results (action_id, agent_id, error, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [result.actionId, result.agentId, result.error, result.payload, result.createdAt]
+                )
+            }
+        }
+    }
+
+    public func results(actionId: String) async throws -> [ActionResultRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM action_results WHERE action_id = ? ORDER BY agent_id", arguments: [actionId]).map { row in
+                ActionResultRecord(actionId: row["action_id"], agentId: row["agent_id"], error: row["error"], payload: row["payload"], createdAt: row["created_at"])
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Where Fleet Server keeps its state. SQLite (embedded) now; PostgreSQL (several Fleet Servers) implements the same.
+///
+/// Changes that agents must hear about (a new policy revision, a new action) are announced on `changes`, so a
+/// Fleet Server wakes waiting check-ins from one notification instead of querying per agent.
+public protocol Store: Sendable {
+    /// Fails when the store cannot be reached; `/api/status` reports DEGRADED then.
+    func ping() async throws
+
+    // Policies
+    func policy(id: String) async throws -> PolicyRecord?
+    func policies() async throws -> [PolicyRecord]
+    /// Creates the policy, or replaces its body and raises its revision. Returns what was stored.
+    @discardableResult
+    func savePolicy(_ policy: PolicyRecord) async throws -> PolicyRecord
+
+    // Enrollment tokens
+    func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws
+    func enrollmentTokens() async throws -> [EnrollmentTokenRecord]
+    func enrollmentToken(secretHash: String) async throws -> EnrollmentTokenRecord?
+    /// Counts one use, atomically refusing past `maxUses`. Returns false when none is left.
+    func useEnrollmentToken(id: String) async throws -> Bool
+    func revokeEnrollmentToken(id: String) async throws -> Bool
+
+    // Service tokens (what a Fleet Server presents to the store)
+    func addServiceToken(name: String, secretHash: String) async throws
+    func serviceTokenExists(secretHash: String) async throws -> Bool
+
+    // Agents
+    func createAgent(_ agent: AgentRecord) async throws
+    /// Replaces an agent record whole (re-enrollment with the same id).
+    func replaceAgent(_ agent: AgentRecord) async throws
+    func agent(id: String) async throws -> AgentRecord?
+    func agent(apiKeyId: String) async throws -> AgentRecord?
+    func agents() async throws -> [AgentRecord]
+    func revokeAgentKey(agentId: String) async throws
+    func markUnenrolled(agentId: String, at: Date) async throws
+    /// Writes many check-ins in one transaction.
+    func recordCheckins(_ checkins: [CheckinRecord]) async throws
+
+    // Actions
+    /// Stores the action and returns it with its sequence number.
+    func addAction(_ action: ActionRecord) async throws -> ActionRecord
+    /// Actions for `agentId` with a sequence above `after`, oldest first, not expired at `now`.
+    func actions(forAgent agentId: String, after: Int64, now: Date) async throws -> [ActionRecord]
+    func action(id: String) async throws -> ActionRecord?
+    func recordResults(_ results: [ActionResultRecord]) async throws
+    func results(actionId: String) async throws -> [ActionResultRecord]
+
+    /// Policy and action changes, as they are committed (by this process, or by another on the same store).
+    var changes: StoreChanges { get }
+
+    func close() async throws
+}
+
+/// A change agents must hear about.
+public enum StoreChange: Sendable, Equatable {
+    case policy(id: String, revision: Int)
+    case action(sequence: Int64, agentIds: [String])
+}
+
+/// Fans store changes out to listeners (the check-in hub). Listeners are called in commit order.
+public final class StoreChanges: Sendable {
+    private let listeners = LockedBox<[@Sendable (StoreChange) -> Void]>([])
+
+    public init() {}
+
+    public func listen(_ listener: @escaping @Sendable (StoreChange) -> Void) {
+        listeners.withLock { $0.append(listener) }
+    }
+
+    public func publish(_ change: StoreChange) {
+        for listener in listeners.withLock({ $0 }) { listener(change) }
+    }
+}
+
+/// A small lock around a value; Foundation's NSLock keeps this module free of NIO.
+public final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) { self.value = value }
+
+    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

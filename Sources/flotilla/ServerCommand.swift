@@ -1,0 +1,267 @@
+import ArgumentParser
+import FleetProtocol
+import FleetServer
+import FleetStore
+import FleetTLS
+import Foundation
+import Logging
+import Yams
+
+struct Server: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run a standalone Fleet Server, prepare its store, and manage enrollment tokens.",
+        subcommands: [ServerRun.self, ServerInit.self, ServerTokens.self],
+        defaultSubcommand: ServerRun.self
+    )
+}
+
+/// The options that say where the store is, shared by every server subcommand.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("fleet-server-es"), help: "The store: an SQLite path or sqlite: URL. Default: fleet.sqlite in the data directory.")
+    var store: String?
+
+    @Option(name: .customLong("data-dir"), help: "Where Fleet Server keeps its state.")
+    var dataDirectory: String?
+
+    func apply(to configuration: inout FleetServerConfiguration) throws {
+        if let store {
+            guard !store.hasPrefix("http://"), !store.hasPrefix("https://") else {
+                throw FlotillaError("--fleet-server-es=\(store) is an Elasticsearch URL, which Flotilla does not use", hint: "give an SQLite path (or sqlite:PATH); PostgreSQL comes with postgres:// URLs")
+            }
+            configuration.store = store
+        }
+        if let dataDirectory { configuration.dataDirectory = dataDirectory }
+    }
+
+    func openStore() throws -> SQLiteStore {
+        var configuration = FleetServerConfiguration()
+        try apply(to: &configuration)
+        return try SQLiteStore(path: configuration.storePath)
+    }
+}
+
+struct ServerRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the Fleet Server (the default).")
+
+    @Option(help: "A YAML configuration file; flags override it.")
+    var config: String?
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(name: .customLong("fleet-server-host"), help: "The address to listen on (default 0.0.0.0).")
+    var host: String?
+
+    @Option(name: .customLong("fleet-server-port"), help: "The port to listen on (default 8220).")
+    var port: Int?
+
+    @Option(name: .customLong("fleet-server-cert"), help: "The certificate Fleet Server presents to agents.")
+    var certificate: String?
+
+    @Option(name: .customLong("fleet-server-cert-key"), help: "Its private key.")
+    var key: String?
+
+    @Option(name: .customLong("fleet-server-cert-key-passphrase"), help: "A file holding the key's passphrase.")
+    var keyPassphrase: String?
+
+    @Option(name: .customLong("certificate-authorities"), help: "CAs that sign agents' client certificates (comma-separated).")
+    var certificateAuthorities: [String] = []
+
+    @Option(name: .customLong("fleet-server-client-auth"), help: "none, optional or required: whether agents must present a certificate.")
+    var clientAuth: String?
+
+    @Option(name: .customLong("fleet-server-service-token"), help: "The service token (prefer the -path form: a command line is visible to other users).")
+    var serviceToken: String?
+
+    @Option(name: .customLong("fleet-server-service-token-path"), help: "A file holding the service token.")
+    var serviceTokenPath: String?
+
+    @Option(name: .customLong("fleet-server-policy"), help: "The Fleet Server policy id.")
+    var policy: String?
+
+    @Option(name: .customLong("public-url"), help: "A URL agents reach this server at, pushed to them in policies (repeatable).")
+    var publicURLs: [String] = []
+
+    @Option(help: "Longest a check-in waits, as a Go duration (default 5m).")
+    var pollTimeout: String?
+
+    @Flag(help: "Serve plain HTTP instead of TLS (never in production).")
+    var insecureHTTP = false
+
+    func validate() throws {
+        if serviceToken != nil, serviceTokenPath != nil {
+            throw ValidationError("Give --fleet-server-service-token or --fleet-server-service-token-path, not both.")
+        }
+    }
+
+    func resolvedConfiguration() throws -> FleetServerConfiguration {
+        var configuration = FleetServerConfiguration()
+        if let config {
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+                throw FlotillaError("The configuration file \(config) cannot be read", hint: "check the path")
+            }
+            do {
+                configuration = try YAMLDecoder().decode(FleetServerConfiguration.self, from: text)
+            } catch {
+                throw FlotillaError("The configuration file \(config) is not valid (\(error))", hint: "check its YAML against the README")
+            }
+        }
+        try storeOptions.apply(to: &configuration)
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let certificate { configuration.tls.certificate = certificate }
+        if let key { configuration.tls.key = key }
+        if let keyPassphrase { configuration.tls.keyPassphrasePath = keyPassphrase }
+        if !certificateAuthorities.isEmpty { configuration.tls.certificateAuthorities = commaSeparated(certificateAuthorities) }
+        if let clientAuth {
+            guard let mode = TLSSettings.ClientAuth(rawValue: clientAuth) else {
+                throw FlotillaError("--fleet-server-client-auth must be none, optional or required, not \(clientAuth)")
+            }
+            configuration.tls.clientAuth = mode
+        }
+        if let serviceTokenPath {
+            guard let token = try? String(contentsOfFile: serviceTokenPath, encoding: .utf8) else {
+                throw FlotillaError("The service token file \(serviceTokenPath) cannot be read", hint: "check the path")
+            }
+            configuration.serviceToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let serviceToken { configuration.serviceToken = serviceToken }
+        if let policy { configuration.policyId = policy }
+        if !publicURLs.isEmpty { configuration.publicURLs = publicURLs }
+        if let pollTimeout {
+            guard let seconds = parseGoDuration(pollTimeout), seconds > 0 else {
+                throw FlotillaError("--poll-timeout \(pollTimeout) is not a duration", hint: "write it like 5m or 90s")
+            }
+            configuration.pollTimeoutSeconds = seconds
+        }
+        if insecureHTTP { configuration.insecureHTTP = true }
+        if configuration.publicURLs.isEmpty {
+            let scheme = configuration.insecureHTTP ? "http" : "https"
+            configuration.publicURLs = ["\(scheme)://\(ProcessInfo.processInfo.hostName):\(configuration.port)"]
+        }
+        return configuration
+    }
+
+    func run() async throws {
+        let configuration = try resolvedConfiguration()
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "fleet-server")
+        let server = try await FleetServer(configuration: configuration, logger: logger)
+        try await server.run { port in
+            let scheme = configuration.insecureHTTP ? "http" : "https"
+            logger.info("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
+            // A line on stdout that scripts and tests wait for.
+            FileHandle.standardOutput.write(Data("Fleet Server listening on \(scheme)://\(configuration.host):\(port)\n".utf8))
+        }
+    }
+}
+
+struct ServerInit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Prepare an empty store: a Fleet Server policy, a default agent policy, a service token and an enrollment token."
+    )
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Write the service token to this file (0600) instead of printing it.")
+    var serviceTokenPath: String?
+
+    @Option(help: "Write the enrollment token to this file (0600) instead of printing it.")
+    var enrollmentTokenPath: String?
+
+    func run() async throws {
+        let store = try storeOptions.openStore()
+        let made = try await StoreSetup.initialize(store)
+        try await store.close()
+        print("Initialized the store \(store.path).")
+        print("  Fleet Server policy: \(made.fleetServerPolicyId)")
+        print("  Agent policy:        \(made.agentPolicyId)")
+        if let serviceTokenPath {
+            try SecureFileWriter.write(made.serviceToken + "\n", to: serviceTokenPath, secret: true)
+            print("  Service token:       written to \(serviceTokenPath)")
+        } else {
+            print("  Service token:       \(made.serviceToken)   (shown once; only its hash is stored)")
+        }
+        if let enrollmentTokenPath {
+            try SecureFileWriter.write(made.enrollmentToken + "\n", to: enrollmentTokenPath, secret: true)
+            print("  Enrollment token:    written to \(enrollmentTokenPath)")
+        } else {
+            print("  Enrollment token:    \(made.enrollmentToken)   (for \(made.agentPolicyId); shown once)")
+        }
+    }
+}
+
+struct ServerTokens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens",
+        abstract: "Create, list and revoke enrollment tokens.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an enrollment token bound to a policy.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "The policy agents enrolled with the token get.")
+        var policy: String = StoreSetup.defaultPolicyId
+
+        @Option(help: "A name to tell the token by.")
+        var name: String = "token"
+
+        @Option(help: "Expire after this Go duration (e.g. 24h).")
+        var expiresIn: String?
+
+        @Option(help: "Refuse enrollments after this many.")
+        var maxUses: Int?
+
+        func run() async throws {
+            var expiry: Date?
+            if let expiresIn {
+                guard let seconds = parseGoDuration(expiresIn), seconds > 0 else {
+                    throw FlotillaError("--expires-in \(expiresIn) is not a duration", hint: "write it like 24h or 30m")
+                }
+                expiry = Date().addingTimeInterval(seconds)
+            }
+            let store = try storeOptions.openStore()
+            let made = try await StoreSetup.createEnrollmentToken(store, policyId: policy, name: name, expiresAt: expiry, maxUses: maxUses)
+            try await store.close()
+            print("Enrollment token \(made.record.id) for \(policy) (shown once): \(made.secret)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List enrollment tokens (never their secrets).")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() async throws {
+            let store = try storeOptions.openStore()
+            let tokens = try await store.enrollmentTokens()
+            try await store.close()
+            for token in tokens {
+                let limit = token.maxUses.map { "\(token.uses)/\($0) uses" } ?? "\(token.uses) uses"
+                let expiry = token.expiresAt.map { "expires \(RFC3339.string(from: $0))" } ?? "no expiry"
+                print("\(token.id)  \(token.name)  policy=\(token.policyId)  \(limit)  \(expiry)\(token.revoked ? "  REVOKED" : "")")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an enrollment token.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "The token's id (from tokens list).")
+        var id: String
+
+        func run() async throws {
+            let store = try storeOptions.openStore()
+            let revoked = try await store.revokeEnrollmentToken(id: id)
+            try await store.close()
+            guard revoked else { throw FlotillaError("There is no enrollment token \(id)", hint: "list them with flotilla server tokens list") }
+            print("Revoked enrollment token \(id).")
+        }
+    }
+}
