@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "FleetTLS",
+                "FleetTLS", "FleetServer", "FleetStore", "FleetProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,6 +91,10 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
             ]
+        ),
+        .testTarget(
+            name: "FleetServerTests",
+            dependencies: ["FleetServer", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -55,9 +55,11 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
-        } catch let error as HTTPError {
-            let message = error.body ?? (error.status == .contentTooLarge ? "The request body is over 1 MiB" : error.status.reasonPhrase)
-            throw APIError(error.status, message)
+        } catch let error as any HTTPResponseError {
+            if error.status == .contentTooLarge {
+                throw APIError(.contentTooLarge, "The request body is over 1 MiB")
+            }
+            throw APIError(error.status, (error as? HTTPError)?.body ?? error.status.reasonPhrase)
         }
     }
 }

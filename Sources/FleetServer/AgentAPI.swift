@@ -17,7 +17,7 @@ public struct AgentAPI: Sendable {
     let acknowledgedRevisions = LockedBox<[String: Int]>([:])
     let logger: Logger
 
-    public static let version = "0.1.0"
+    static let version = FleetServer.AgentAPIVersion
 
     init(store: any Store, hub: CheckinHub, batcher: CheckinBatcher, identities: PeerIdentities, configuration: FleetServerConfiguration, logger: Logger) {
         self.store = store

@@ -9,6 +9,8 @@ import ServiceLifecycle
 
 /// A Fleet Server: the agent API on its listener, the check-in hub, the batched bookkeeping and the store.
 public final class FleetServer: Sendable {
+    /// The version `/api/status` reports to authenticated agents.
+    public static let AgentAPIVersion = "0.1.0"
     public let configuration: FleetServerConfiguration
     public let store: SQLiteStore
     public let tls: TLSServerContext?

@@ -110,3 +110,11 @@ extension CertificateCheck {
         return usages.contains(.clientAuth) && !usages.contains(.serverAuth) ? .client : .server
     }
 }
+
+extension CertificateCheck {
+    /// The first certificate of a file.
+    public static func leaf(_ certificate: String) throws(FlotillaError) -> Certificate {
+        let pem = try PEMSource.read(certificate, role: "certificate")
+        return try CertificateFiles.certificates(in: pem, role: "certificate")[0]
+    }
+}

@@ -12,7 +12,13 @@ public enum TLSProbe {
     public struct Response: Sendable {
         /// "HTTP/1.1 200 OK"
         public var statusLine: String
+        /// Header lines as received, names lowercased.
+        public var headers: [String: String]
         public var body: String
+        /// The status code, 0 when the status line is malformed.
+        public var status: Int {
+            statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        }
         /// The server's chain as verified (empty under verification_mode none).
         public var serverChain: [Certificate]
     }
@@ -23,12 +29,30 @@ public enum TLSProbe {
         path: String = "/",
         client: TLSClientContext,
         connectHost: String? = nil,
+        timeout: TimeAmount = .seconds(15)
+    ) async throws(FlotillaError) -> Response {
+        try await send(host: host, port: port, path: path, client: client, connectHost: connectHost, timeout: timeout)
+    }
+
+    /// Any request; the body is sent with its Content-Length, the answer read until the server closes.
+    public static func send(
+        method: String = "GET",
+        host: String,
+        port: Int,
+        path: String = "/",
+        headers: [String: String] = [:],
+        body: String? = nil,
+        client: TLSClientContext,
+        connectHost: String? = nil,
         timeout: TimeAmount = .seconds(15),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(FlotillaError) -> Response {
         let server = "\(client.role) at \(host):\(port)"
         let report = HandshakeReport()
-        let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        if let body { request += "Content-Length: \(body.utf8.count)\r\nContent-Type: application/json\r\n" }
+        request += "\r\n" + (body ?? "")
         do {
             let bytes = try await ClientBootstrap(group: group)
                 .connectTimeout(.seconds(10))
@@ -57,8 +81,15 @@ public enum TLSProbe {
             let text = String(buffer: bytes)
             let headEnd = text.range(of: "\r\n\r\n")
             let head = headEnd.map { String(text[..<$0.lowerBound]) } ?? text
+            let lines = head.components(separatedBy: "\r\n")
+            var headers: [String: String] = [:]
+            for line in lines.dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
             return Response(
-                statusLine: head.components(separatedBy: "\r\n").first ?? "",
+                statusLine: lines.first ?? "",
+                headers: headers,
                 body: headEnd.map { String(text[$0.upperBound...]) } ?? "",
                 serverChain: report.serverChain
             )
