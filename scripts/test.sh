@@ -7,11 +7,18 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" ca-certificates >/dev/null
+fi
+# The contract check validates responses with openapi-schema-validator.
+if ! python3 -c "import openapi_schema_validator, yaml" 2>/dev/null; then
+  echo "Installing openapi-schema-validator and PyYAML..."
+  python3 -m pip install --quiet openapi-schema-validator pyyaml 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages openapi-schema-validator pyyaml
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first." >&2; exit 1; }
 
