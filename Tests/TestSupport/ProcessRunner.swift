@@ -64,7 +64,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     var buffer = ""
 
     public init(_ executable: String, _ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: try ProcessRunner.which(executable))
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try ProcessRunner.which(executable))
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = output
@@ -102,4 +102,21 @@ extension ProcessRunner {
             }
         }
     }
+}
+
+extension BackgroundProcess {
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Sends `signal` and waits (bounded, without blocking a concurrency thread) until the process has exited.
+    public func terminate(signal: Int32 = SIGTERM, within seconds: Double = 15) async -> Int32? {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Everything it printed so far, after `waitForLine`.
+    public var printed: String { buffer }
 }

@@ -1,0 +1,135 @@
+import FleetProtocol
+import FleetStore
+import FleetTLS
+import Foundation
+import TestSupport
+import Testing
+
+/// `flotilla server` as a real process with the certificates `flotilla certs init` makes: the three client-auth
+/// modes seen by curl and openssl, and SIGTERM.
+@Suite struct FleetServerProcessTests {
+    /// A certificate set, an initialized store, and a running `flotilla server` with `clientAuth`.
+    final class RunningServer: Sendable {
+        let directory: TemporaryDirectory
+        let process: BackgroundProcess
+        let port: Int
+
+        var certs: String { directory.file("certs") }
+        func cert(_ name: String) -> String { "\(certs)/\(name)" }
+
+        init(clientAuth: String, extraConfiguration: String = "") async throws {
+            directory = TemporaryDirectory("flotilla-e2e")
+            let flotilla = ProcessRunner.flotillaBinary
+            let made = try await ProcessRunner.run(flotilla, ["certs", "init", directory.file("certs")])
+            guard made.status == 0 else { throw FlotillaError("certs init failed: \(made.output)") }
+            let initialized = try await ProcessRunner.run(flotilla, [
+                "server", "init", "--data-dir", directory.file("data"),
+                "--service-token-path", directory.file("service.token"), "--enrollment-token-path", directory.file("enrollment.token"),
+            ])
+            guard initialized.status == 0 else { throw FlotillaError("server init failed: \(initialized.output)") }
+            let config = directory.write("fleet.yml", "checkin_flush_seconds: 0.1\n" + extraConfiguration)
+            process = try BackgroundProcess(flotilla, [
+                "server", "--config", config, "--data-dir", directory.file("data"),
+                "--fleet-server-service-token-path", directory.file("service.token"),
+                "--fleet-server-cert", "\(directory.file("certs"))/fleet-cert.crt", "--fleet-server-cert-key", "\(directory.file("certs"))/fleet-cert.key",
+                "--certificate-authorities", "\(directory.file("certs"))/agent-ca.crt", "--fleet-server-client-auth", clientAuth,
+                "--fleet-server-host", "127.0.0.1", "--fleet-server-port", "0",
+            ])
+            let line = try process.waitForLine(containing: "Fleet Server listening on https://")
+            guard let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else {
+                throw FlotillaError("no port in \(line)")
+            }
+            self.port = port
+        }
+
+        func curl(_ extra: [String], path: String = "/api/status") async throws -> ProcessResult {
+            try await ProcessRunner.run("curl", [
+                "-sS", "--max-time", "10", "--resolve", "localhost:\(port):127.0.0.1", "--cacert", cert("fleet-ca.crt"),
+            ] + extra + ["https://localhost:\(port)\(path)"])
+        }
+
+        var agentCredentials: [String] {
+            get throws {
+                ["--cert", cert("agent-cert.crt"), "--key", cert("agent-cert.key"), "--pass", try String(contentsOfFile: cert("agent-cert.passphrase"), encoding: .utf8)]
+            }
+        }
+
+        var rogueCredentials: [String] {
+            let fixtures = CertificateFixtures.shared
+            return ["--cert", fixtures.path("rogue-agent.crt"), "--key", fixtures.path("rogue-agent.key")]
+        }
+
+        func stop() async {
+            _ = await process.terminate(signal: SIGKILL)
+            directory.remove()
+        }
+    }
+
+    @Test func requiredClientAuthRefusesAnonymousAndUntrustedAgentsAtTheHandshake() async throws {
+        let server = try await RunningServer(clientAuth: "required")
+        defer { Task { await server.stop() } }
+        let anonymous = try await server.curl([])
+        #expect(anonymous.status != 0)
+        #expect(!anonymous.stdout.contains("HEALTHY"))
+        let untrusted = try await server.curl(server.rogueCredentials)
+        #expect(untrusted.status != 0)
+        let agent = try await server.curl(try server.agentCredentials)
+        #expect(agent.status == 0, "\(agent.stderr)")
+        #expect(agent.stdout.contains(#""status":"HEALTHY""#))
+    }
+
+    @Test func optionalClientAuthAcceptsAnonymousAndValidAgentsAndRefusesUntrustedOnes() async throws {
+        let server = try await RunningServer(clientAuth: "optional")
+        defer { Task { await server.stop() } }
+        #expect(try await server.curl([]).stdout.contains("HEALTHY"))
+        #expect(try await server.curl(try server.agentCredentials).stdout.contains("HEALTHY"))
+        let untrusted = try await server.curl(server.rogueCredentials)
+        #expect(untrusted.status != 0)
+        #expect(!untrusted.stdout.contains("HEALTHY"))
+    }
+
+    @Test func noClientAuthNeverAsksForACertificate() async throws {
+        let server = try await RunningServer(clientAuth: "none")
+        defer { Task { await server.stop() } }
+        let handshake = try await ProcessRunner.run("openssl", [
+            "s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", server.cert("fleet-ca.crt"), "-verify_return_error",
+        ], stdin: "")
+        #expect(handshake.stdout.contains("No client certificate CA names sent"), "\(handshake.output)")
+        #expect(handshake.stdout.contains("Verify return code: 0 (ok)"))
+        #expect(try await server.curl(server.rogueCredentials).stdout.contains("HEALTHY"))
+    }
+
+    @Test func sigtermAnswersWaitingCheckinsWithNothingNewAndStopsCleanly() async throws {
+        let server = try await RunningServer(clientAuth: "none")
+        defer { Task { await server.stop() } }
+        var agent = FleetAgentClient(port: server.port, tls: try TLSClientContext(settings: TLSSettings(certificateAuthorities: [server.cert("fleet-ca.crt")])))
+        let token = try String(contentsOfFile: server.directory.file("enrollment.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await agent.enroll(token: token).status == 200)
+        let firstPolicy = try await agent.checkin().decode(CheckinResponse.self)
+        #expect(firstPolicy.actions?.first?.type == "POLICY_CHANGE")
+
+        // A check-in that would wait five minutes; its bookkeeping lands in the store just before it parks.
+        let enrolled = agent
+        let waiting = Task { [enrolled] in
+            try await enrolled.send("POST", "/api/fleet/agents/\(enrolled.agentId)/checkin",
+                json: CheckinRequest(status: "online", message: "waiting for changes", agentPolicyID: "default-policy", policyRevisionIdx: 1),
+                authorization: enrolled.agentAuthorization)
+        }
+        let store = try SQLiteStore(path: server.directory.file("data/fleet.sqlite"))
+        var parked = false
+        for _ in 0..<500 where !parked {
+            parked = try await store.agent(id: agent.agentId)?.lastMessage == "waiting for changes"
+            if !parked { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        try await store.close()
+        #expect(parked)
+
+        let signalled = Date()
+        let status = await server.process.terminate(signal: SIGTERM)
+        let reply = try await waiting.value
+        #expect(reply.status == 200, "\(reply.body)")
+        #expect(try reply.decode(CheckinResponse.self).actions?.isEmpty == true)
+        #expect(Date().timeIntervalSince(signalled) < 10)
+        #expect(status == 0, "\(server.process.printed)")
+    }
+}
