@@ -11,7 +11,7 @@ struct Server: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Run a standalone Fleet Server, prepare its store, and manage enrollment tokens.",
-        subcommands: [ServerRun.self, ServerInit.self, ServerTokens.self],
+        subcommands: [ServerRun.self, ServerInit.self, ServerTokens.self, ServerAgents.self],
         defaultSubcommand: ServerRun.self
     )
 }
@@ -34,10 +34,24 @@ struct StoreOptions: ParsableArguments {
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
     }
 
-    func openStore() throws -> SQLiteStore {
+    /// Opens the store, runs `body`, and closes the store whatever happens.
+    func withStore<T>(_ body: (SQLiteStore) async throws -> T) async throws -> T {
         var configuration = FleetServerConfiguration()
         try apply(to: &configuration)
-        return try SQLiteStore(path: configuration.storePath)
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: configuration.storePath)
+        } catch {
+            throw FlotillaError("Cannot open the store \(configuration.storePath) (\(error))", hint: "check the path and its permissions")
+        }
+        do {
+            let result = try await body(store)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
     }
 }
 
@@ -171,10 +185,8 @@ struct ServerInit: AsyncParsableCommand {
     var enrollmentTokenPath: String?
 
     func run() async throws {
-        let store = try storeOptions.openStore()
-        let made = try await StoreSetup.initialize(store)
-        try await store.close()
-        print("Initialized the store \(store.path).")
+        let (made, path) = try await storeOptions.withStore { store in (try await StoreSetup.initialize(store), store.path) }
+        print("Initialized the store \(path).")
         print("  Fleet Server policy: \(made.fleetServerPolicyId)")
         print("  Agent policy:        \(made.agentPolicyId)")
         if let serviceTokenPath {
@@ -224,9 +236,9 @@ struct ServerTokens: AsyncParsableCommand {
                 }
                 expiry = Date().addingTimeInterval(seconds)
             }
-            let store = try storeOptions.openStore()
-            let made = try await StoreSetup.createEnrollmentToken(store, policyId: policy, name: name, expiresAt: expiry, maxUses: maxUses)
-            try await store.close()
+            let made = try await storeOptions.withStore { store in
+                try await StoreSetup.createEnrollmentToken(store, policyId: policy, name: name, expiresAt: expiry, maxUses: maxUses)
+            }
             print("Enrollment token \(made.record.id) for \(policy) (shown once): \(made.secret)")
         }
     }
@@ -237,9 +249,7 @@ struct ServerTokens: AsyncParsableCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            let store = try storeOptions.openStore()
-            let tokens = try await store.enrollmentTokens()
-            try await store.close()
+            let tokens = try await storeOptions.withStore { store in try await store.enrollmentTokens() }
             for token in tokens {
                 let limit = token.maxUses.map { "\(token.uses)/\($0) uses" } ?? "\(token.uses) uses"
                 let expiry = token.expiresAt.map { "expires \(RFC3339.string(from: $0))" } ?? "no expiry"
@@ -257,9 +267,7 @@ struct ServerTokens: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let store = try storeOptions.openStore()
-            let revoked = try await store.revokeEnrollmentToken(id: id)
-            try await store.close()
+            let revoked = try await storeOptions.withStore { store in try await store.revokeEnrollmentToken(id: id) }
             guard revoked else { throw FlotillaError("There is no enrollment token \(id)", hint: "list them with flotilla server tokens list") }
             print("Revoked enrollment token \(id).")
         }

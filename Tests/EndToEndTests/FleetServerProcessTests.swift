@@ -132,4 +132,42 @@ import Testing
         #expect(Date().timeIntervalSince(signalled) < 10)
         #expect(status == 0, "\(server.process.printed)")
     }
+
+    @Test func agentsCommandShowsTheClientCertificateAndReachesARunningServer() async throws {
+        let server = try await RunningServer(clientAuth: "optional")
+        defer { Task { await server.stop() } }
+        let settings = TLSSettings(
+            certificateAuthorities: [server.cert("fleet-ca.crt")], certificate: server.cert("agent-cert.crt"),
+            key: server.cert("agent-cert.key"), keyPassphrasePath: server.cert("agent-cert.passphrase")
+        )
+        var agent = FleetAgentClient(port: server.port, tls: try TLSClientContext(settings: settings))
+        let token = try String(contentsOfFile: server.directory.file("enrollment.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await agent.enroll(token: token).status == 200)
+        let dataDir = server.directory.file("data")
+
+        let listed = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["server", "agents", "list", "--data-dir", dataDir, "--output", "json"])
+        let rows = try JSONValue(data: Data(listed.stdout.utf8))
+        #expect(rows[0]?["id"]?.stringValue == agent.agentId)
+        #expect(rows[0]?["client_certificate"]?.stringValue == "flotilla-agent")
+        #expect(rows[0]?["client_certificate_sha256"]?.stringValue == (try TLSIdentityFingerprint.of(server.cert("agent-cert.crt"))))
+
+        // The CLI writes to the store from another process; the waiting check-in hears of it.
+        let enrolled = agent
+        let waiting = Task { [enrolled] in try await enrolled.checkin(policyRevision: 1, policyId: "default-policy") }
+        let sent = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["server", "agents", "unenroll", agent.agentId, "--data-dir", dataDir])
+        #expect(sent.status == 0, "\(sent.output)")
+        let actions = try await waiting.value.decode(CheckinResponse.self).actions ?? []
+        let unenroll = try #require(actions.first { $0.type == "UNENROLL" })
+        #expect(try await agent.ack([unenroll]).status == 200)
+        #expect(try await agent.checkin().status == 401)
+
+        var other = FleetAgentClient(port: server.port, tls: try TLSClientContext(settings: TLSSettings(certificateAuthorities: [server.cert("fleet-ca.crt")])))
+        #expect(try await other.enroll(token: token).status == 200)
+        let revoked = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["server", "agents", "revoke", other.agentId, "--data-dir", dataDir])
+        #expect(revoked.status == 0, "\(revoked.output)")
+        #expect(try await other.checkin().status == 401)
+        let unknown = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["server", "agents", "revoke", "no-such-agent", "--data-dir", dataDir])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("There is no agent no-such-agent"))
+    }
 }

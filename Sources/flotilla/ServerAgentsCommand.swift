@@ -1,0 +1,104 @@
+import ArgumentParser
+import FleetProtocol
+import FleetServer
+import FleetStore
+import FleetTLS
+import Foundation
+
+/// `flotilla server agents`: the enrolled agents, their last check-in and client certificate; revoke and unenroll.
+/// It writes to the store; a running Fleet Server on the same store picks the change up within a second.
+struct ServerAgents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agents",
+        abstract: "List agents, revoke an agent's key, or tell an agent to unenroll.",
+        subcommands: [List.self, Revoke.self, Unenroll.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List enrolled agents with their status and client certificate.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "text or json.")
+        var output: String = "text"
+
+        func run() async throws {
+            let agents = try await storeOptions.withStore { store in try await store.agents() }
+            let rows = agents.map(AgentStatusRow.init)
+            if output == "json" {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                return
+            }
+            for row in rows {
+                print("\(row.id)  policy=\(row.policy)  status=\(row.status)  last_checkin=\(row.lastCheckin ?? "never")  client_certificate=\(row.clientCertificate ?? "none")\(row.clientCertificateSHA256.map { " (sha256 \($0))" } ?? "")")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an agent's API key: its next request gets 401.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "The agent's id.")
+        var id: String
+
+        func run() async throws {
+            try await storeOptions.withStore { store in
+                guard try await store.agent(id: id) != nil else { throw FlotillaError("There is no agent \(id)", hint: "list agents with flotilla server agents list") }
+                try await store.revokeAgentKey(agentId: id)
+            }
+            print("Revoked the API key of agent \(id).")
+        }
+    }
+
+    struct Unenroll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send an agent an UNENROLL action; its key is revoked once it acknowledges.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "The agent's id.")
+        var id: String
+
+        func run() async throws {
+            let action = try await storeOptions.withStore { store in
+                guard try await store.agent(id: id) != nil else { throw FlotillaError("There is no agent \(id)", hint: "list agents with flotilla server agents list") }
+                return try await store.addAction(ActionRecord(id: "unenroll-\(Secrets.identifier())", type: ActionType.unenroll.rawValue, agentIds: [id]))
+            }
+            print("Sent action \(action.id) (UNENROLL) to agent \(id).")
+        }
+    }
+}
+
+/// One agent as `agents list` shows it.
+struct AgentStatusRow: Encodable {
+    var id: String
+    var policy: String
+    var status: String
+    var message: String?
+    var lastCheckin: String?
+    var policyRevision: Int?
+    var tags: [String]
+    var clientCertificate: String?
+    var clientCertificateSHA256: String?
+
+    init(_ agent: AgentRecord) {
+        id = agent.id
+        policy = agent.policyId
+        status = agent.apiKeyRevoked && agent.unenrolledAt == nil ? "revoked" : (agent.lastStatus ?? "enrolled")
+        message = agent.lastMessage
+        lastCheckin = agent.lastCheckinAt.map { RFC3339.string(from: $0) }
+        policyRevision = agent.policyRevision
+        tags = agent.tags
+        clientCertificate = agent.certificateSubject
+        clientCertificateSHA256 = agent.certificateFingerprint
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, policy, status, message, tags
+        case lastCheckin = "last_checkin", policyRevision = "policy_revision"
+        case clientCertificate = "client_certificate", clientCertificateSHA256 = "client_certificate_sha256"
+    }
+}
