@@ -43,10 +43,10 @@ public enum HandshakeDiagnosis {
         if let io = underlying as? IOError, io.errnoCode == ECONNREFUSED {
             return FlotillaError("Nothing accepts connections at the \(server)", hint: "check that it runs and that the host and port are right")
         }
-        if error is ChannelError, case .connectTimeout = error as! ChannelError {
+        if case ChannelError.connectTimeout = underlying {
             return FlotillaError("The \(server) did not answer in time", hint: "check the host, the port and any firewall in between")
         }
-        if let ssl = error as? NIOSSLError, case .uncleanShutdown = ssl {
+        if case NIOSSLError.uncleanShutdown = error {
             return FlotillaError("The \(server) closed the connection during the TLS handshake", hint: "it may require a client certificate this client lacks, or not speak TLS")
         }
         if let name = (error as? NIOConnectionError)?.dnsAAAAError ?? (error as? NIOConnectionError)?.dnsAError {

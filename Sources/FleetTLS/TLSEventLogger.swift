@@ -50,10 +50,16 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
                 let reason: String? = if case .rejected(let why) = await verifier.verify([certificate]) { why } else { nil }
                 logger.warning("\(HandshakeDiagnosis.serverFailure(error, peer: peer, clientCertificateRejection: reason))")
             }
-        } else if !(error is NIOSSLError && "\(error)" == "uncleanShutdown") {
+        } else if !Self.isPlainDisconnect(error) {
             logger.warning("\(HandshakeDiagnosis.serverFailure(error, peer: peer, clientCertificateRejection: nil))")
         }
         context.fireErrorCaught(error)
+    }
+
+    /// A client that hangs up without a TLS close_notify is routine (curl does it), not a failure to log.
+    static func isPlainDisconnect(_ error: any Error) -> Bool {
+        if case NIOSSLError.uncleanShutdown = error { return true }
+        return false
     }
 
     func peerCertificate(_ context: ChannelHandlerContext) -> Certificate? {
