@@ -80,6 +80,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .executableTarget(
+            name: "fleet-simulator",
+            dependencies: ["FleetTLS", "FleetStore", "FleetProtocol", "TestSupport"],
+            path: "Benchmarks/FleetSimulator"
+        ),
         .testTarget(
             name: "FleetTLSTests",
             dependencies: [
