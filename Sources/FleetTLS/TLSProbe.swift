@@ -79,6 +79,9 @@ public enum TLSProbe {
                     return received
                 }
             let text = String(buffer: bytes)
+            guard text.hasPrefix("HTTP/") else {
+                throw FlotillaError("The \(server) closed the connection without an HTTP answer", hint: "check that it is an HTTPS server and look at its log")
+            }
             let headEnd = text.range(of: "\r\n\r\n")
             let head = headEnd.map { String(text[..<$0.lowerBound]) } ?? text
             let lines = head.components(separatedBy: "\r\n")
@@ -93,6 +96,8 @@ public enum TLSProbe {
                 body: headEnd.map { String(text[$0.upperBound...]) } ?? "",
                 serverChain: report.serverChain
             )
+        } catch let error as FlotillaError {
+            throw error
         } catch {
             throw HandshakeDiagnosis.clientFailure(error, server: server, report: report, client: client)
         }

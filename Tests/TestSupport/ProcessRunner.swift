@@ -57,11 +57,14 @@ public enum ProcessRunner {
     }
 }
 
-/// A long-running program (openssl s_server) that tells on its output when it is ready.
-public final class BackgroundProcess: @unchecked Sendable {
+/// A long-running program (openssl s_server, flotilla server) that tells on its output when it is ready.
+/// Its output is drained continuously: a program whose pipe fills up blocks on its next log line.
+public final class BackgroundProcess: @unchecked Sendable {  // the buffer is guarded by `condition`
     let process = Process()
     let output = Pipe()
+    let condition = NSCondition()
     var buffer = ""
+    var ended = false
 
     public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try ProcessRunner.which(executable))
@@ -70,18 +73,29 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.standardError = output
         process.standardInput = Pipe()
         try process.run()
+        let handle = output.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                condition.lock()
+                if chunk.isEmpty { ended = true } else { buffer += String(decoding: chunk, as: UTF8.self) }
+                condition.broadcast()
+                condition.unlock()
+                if chunk.isEmpty { return }
+            }
+        }
     }
 
-    /// Reads its output until a line contains `marker`, and returns that line.
+    /// Waits until a line of its output contains `marker`, and returns that line.
     public func waitForLine(containing marker: String) throws -> String {
-        let handle = output.fileHandleForReading
+        condition.lock()
+        defer { condition.unlock() }
         while true {
             if let line = buffer.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else {
+            if ended {
                 throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "exited before printing \(marker): \(buffer)"])
             }
-            buffer += String(decoding: chunk, as: UTF8.self)
+            condition.wait()
         }
     }
 
@@ -117,6 +131,10 @@ extension BackgroundProcess {
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    /// Everything it printed so far, after `waitForLine`.
-    public var printed: String { buffer }
+    /// Everything it printed so far.
+    public var printed: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return buffer
+    }
 }
