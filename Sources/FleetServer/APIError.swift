@@ -60,6 +60,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 throw APIError(.contentTooLarge, "The request body is over 1 MiB")
             }
             throw APIError(error.status, (error as? HTTPError)?.body ?? error.status.reasonPhrase)
+        } catch {
+            // Anything else comes from the store: agents back off and retry instead of treating it as fatal.
+            context.logger.error("Request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            throw APIError(.serviceUnavailable, "The Fleet Server cannot reach its store; retry later", headers: [.retryAfter: "5"])
         }
     }
 }

@@ -32,7 +32,13 @@ extension AgentAPI {
         while true {
             // Register first, then look: a change committed in between fires the ticket and is not lost.
             let ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: deadline)
-            let actions = try await pendingActions(for: agent, after: ackedSequence, knownRevision: knownRevision)
+            let actions: PendingActions
+            do {
+                actions = try await pendingActions(for: agent, after: ackedSequence, knownRevision: knownRevision)
+            } catch {
+                ticket.cancel()
+                throw error
+            }
             if !actions.isEmpty {
                 ticket.cancel()
                 return try .json(CheckinResponse(ackToken: actions.ackToken ?? body.ackToken, actions: actions.actions))

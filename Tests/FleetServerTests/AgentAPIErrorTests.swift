@@ -114,4 +114,14 @@ import Testing
         #expect(degraded.status == 503)
         #expect(degraded.json?["status"]?.stringValue == "DEGRADED")
     }
+
+    @Test func storeFailureIs503WithRetryAfter() async throws {
+        let fleet = try await TestFleetServer.start()
+        defer { Task { await fleet.stop() } }
+        let agent = try await fleet.enrolledAgent()
+        try await fleet.store.close()
+        let reply = try await agent.checkin()
+        expectError(reply, 503, "cannot reach its store")
+        #expect(reply.headers["retry-after"] == "5")
+    }
 }
