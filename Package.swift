@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(
             name: "flotilla",
             dependencies: [
-                "FleetTLS", "FleetServer", "FleetStore", "FleetProtocol",
+                "FleetTLS", "FleetServer", "FleetStore", "FleetProtocol", "FleetAgent",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "FleetTLS", "FleetServer", "FleetStore", "FleetProtocol",
+                "FleetTLS", "FleetServer", "FleetStore", "FleetProtocol", "FleetAgent",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -80,6 +80,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "FleetAgent",
+            dependencies: [
+                "FleetTLS", "FleetProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "fleet-simulator",
             dependencies: ["FleetTLS", "FleetStore", "FleetProtocol", "TestSupport"],
@@ -100,6 +108,10 @@ let package = Package(
         .testTarget(
             name: "FleetServerTests",
             dependencies: ["FleetServer", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport"]
+        ),
+        .testTarget(
+            name: "FleetAgentTests",
+            dependencies: ["FleetAgent", "FleetServer", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",

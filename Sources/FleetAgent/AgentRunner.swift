@@ -1,0 +1,163 @@
+import FleetProtocol
+import FleetTLS
+import Foundation
+import Logging
+
+/// The agent's check-in loop: long-poll Fleet Server, apply what it sends, acknowledge everything.
+public final class AgentRunner: Sendable {
+    let vault: AgentVault
+    let logger: Logger
+    let connectHost: String?
+    /// How long a check-in may wait on the server, announced to it as `poll_timeout`.
+    let pollTimeout: Double
+
+    public init(vault: AgentVault, logger: Logger, connectHost: String? = nil, pollTimeout: Double = 300) {
+        self.vault = vault
+        self.logger = logger
+        self.connectHost = connectHost
+        self.pollTimeout = pollTimeout
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case keepRunning
+        case unenrolled
+    }
+
+    /// One check-in and the handling of its actions. Persists before acknowledging, so a crash never loses an
+    /// action the server believes applied.
+    public func checkinOnce() async throws(FlotillaError) -> Outcome {
+        guard var state = try vault.load() else {
+            throw FlotillaError("This agent is not enrolled (no state in \(vault.directory))", hint: "run flotilla enroll first")
+        }
+        guard !state.unenrolled else { return .unenrolled }
+        let connection = try FleetConnection(url: state.fleetHosts[0], tls: state.fleetTLS, connectHost: connectHost)
+        let request = CheckinRequest(
+            status: CheckinStatus.online.rawValue, message: "Running", ackToken: state.ackToken,
+            localMetadata: AgentMetadata.local(), pollTimeout: formatGoDuration(pollTimeout),
+            agentPolicyID: state.policyId, policyRevisionIdx: Int64(state.policyRevision)
+        )
+        let answer = try await connection.send(
+            "POST", "/api/fleet/agents/\(state.agentId)/checkin", body: try? JSONEncoder().encode(request),
+            authorization: "ApiKey \(state.accessAPIKey)", timeout: pollTimeout + 60
+        )
+        switch answer.status {
+        case 200: break
+        case 401: throw FlotillaError("Fleet Server refused this agent's API key: \(answer.message)", hint: "the agent keeps its state and retries; enroll again with --force if it was revoked")
+        default: throw FlotillaError("The check-in failed (\(answer.status)): \(answer.message)", hint: "the agent retries with backoff")
+        }
+        guard let response = try? JSONDecoder().decode(CheckinResponse.self, from: answer.body) else {
+            throw FlotillaError("Fleet Server answered the check-in with something this agent cannot read", hint: "check that the URL points at a Fleet Server")
+        }
+        var events: [AckEvent] = []
+        var outcome = Outcome.keepRunning
+        for action in response.actions ?? [] {
+            var error: String?
+            switch action.actionType {
+            case .policyChange:
+                error = await apply(action, to: &state)
+            case .unenroll:
+                outcome = .unenrolled
+            default:
+                error = "This agent does not support \(action.type) actions"
+            }
+            events.append(AckEvent(
+                agentID: state.agentId, actionID: action.id, message: error == nil ? "Applied" : "Failed",
+                timestamp: RFC3339.string(from: Date()), error: error
+            ))
+        }
+        if let token = response.ackToken { state.ackToken = token }
+        try vault.save(state)
+        if !events.isEmpty {
+            let ack = try await connection.send(
+                "POST", "/api/fleet/agents/\(state.agentId)/acks", body: try? JSONEncoder().encode(AckRequest(events: events)),
+                authorization: "ApiKey \(state.accessAPIKey)"
+            )
+            guard ack.status == 200 else { throw FlotillaError("Fleet Server refused the acknowledgements (\(ack.status)): \(ack.message)", hint: "they are sent again on the next check-in") }
+        }
+        if outcome == .unenrolled {
+            state.unenrolled = true
+            state.accessAPIKey = ""
+            try vault.save(state)
+            logger.info("Unenrolled by Fleet Server; the agent stops and its key is cleared")
+        }
+        return outcome
+    }
+
+    /// Applies a POLICY_CHANGE. A policy that moves Fleet hosts or TLS is tried first with `GET /api/status` over the
+    /// new settings; if that fails the old settings stay and the failure goes into the ack.
+    func apply(_ action: Action, to state: inout AgentState) async -> String? {
+        guard let policy = action.policy, let revision = policy["revision"]?.intValue else {
+            return "The POLICY_CHANGE action carries no policy"
+        }
+        var hosts = state.fleetHosts
+        if let listed = policy["fleet"]?["hosts"]?.arrayValue?.compactMap(\.stringValue), !listed.isEmpty { hosts = listed }
+        var tls = state.fleetTLS
+        if let ssl = policy["fleet"]?["ssl"], ssl.objectValue?.isEmpty == false {
+            guard let pushed = try? ssl.decode(TLSSettings.self) else { return "The policy's fleet.ssl settings are not valid" }
+            tls = Self.merge(pushed, into: tls)
+        }
+        if hosts != state.fleetHosts || tls != state.fleetTLS {
+            do {
+                let trial = try FleetConnection(url: hosts[0], tls: tls, connectHost: connectHost)
+                let status = try await trial.send("GET", "/api/status", timeout: 15)
+                guard status.status == 200 else { throw FlotillaError("\(hosts[0]) answered /api/status with \(status.status)") }
+            } catch {
+                logger.warning("Kept the previous Fleet settings: the new ones do not work", metadata: ["error": "\(error)"])
+                return "The new Fleet settings were not applied, the agent keeps its previous ones: \(error)"
+            }
+            state.fleetHosts = hosts
+            state.fleetTLS = tls
+        }
+        state.policy = policy
+        state.policyRevision = revision
+        logger.info("Applied policy", metadata: ["policy": "\(state.policyId)", "revision": "\(revision)"])
+        return nil
+    }
+
+    /// Pushed TLS settings replace what they set; the agent's own certificate and key stay unless replaced.
+    static func merge(_ pushed: TLSSettings, into current: TLSSettings) -> TLSSettings {
+        var merged = pushed
+        if pushed.certificate == nil, pushed.key == nil {
+            merged.certificate = current.certificate
+            merged.key = current.key
+            merged.keyPassphrasePath = current.keyPassphrasePath
+        }
+        return merged
+    }
+
+    /// Checks in until unenrolled or cancelled. Errors back off from one second up to ten minutes, with jitter so a
+    /// fleet does not retry in step; state is never deleted because of an error.
+    public func run() async {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            do {
+                if try await checkinOnce() == .unenrolled { return }
+                backoff.reset()
+            } catch {
+                let delay = backoff.next()
+                logger.warning("\(error.description); retrying in \(Int(delay)) s")
+                try? await Task.sleep(for: .seconds(delay))
+            }
+        }
+    }
+}
+
+/// Exponential backoff with full jitter, between `initial` and `maximum` seconds.
+public struct Backoff: Sendable {
+    var failures = 0
+    let initial: Double
+    let maximum: Double
+
+    public init(initial: Double = 1, maximum: Double = 600) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    public mutating func next() -> Double {
+        let ceiling = min(maximum, initial * pow(2, Double(failures)))
+        failures += 1
+        return Double.random(in: (ceiling / 2)...ceiling)
+    }
+
+    public mutating func reset() { failures = 0 }
+}

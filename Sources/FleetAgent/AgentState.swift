@@ -1,0 +1,38 @@
+import FleetProtocol
+import FleetTLS
+import Foundation
+
+/// What an enrolled agent must remember. It lives only inside the encrypted vault: the access API key, the Fleet
+/// hosts and their TLS settings, and the policy never touch the disk in plain text.
+public struct AgentState: Codable, Equatable, Sendable {
+    public var agentId: String
+    /// `base64(id:secret)`, sent as `Authorization: ApiKey ...`.
+    public var accessAPIKey: String
+    /// Fleet Server URLs, the enrollment URL first; policies may replace them.
+    public var fleetHosts: [String]
+    /// TLS towards Fleet Server: CAs, the agent's certificate and key (paths), pins, verification mode.
+    public var fleetTLS: TLSSettings
+    public var policyId: String
+    public var policyRevision: Int
+    public var policy: JSONValue?
+    /// The last ack token Fleet Server gave; check-ins resume after it.
+    public var ackToken: String?
+    public var enrolledAt: String
+    public var tags: [String]
+    /// Whether the agent was told to unenroll: it stops and its keys are cleared.
+    public var unenrolled: Bool
+
+    public init(agentId: String, accessAPIKey: String, fleetHosts: [String], fleetTLS: TLSSettings, policyId: String, enrolledAt: String, tags: [String]) {
+        self.agentId = agentId
+        self.accessAPIKey = accessAPIKey
+        self.fleetHosts = fleetHosts
+        self.fleetTLS = fleetTLS
+        self.policyId = policyId
+        self.policyRevision = 0
+        self.policy = nil
+        self.ackToken = nil
+        self.enrolledAt = enrolledAt
+        self.tags = tags
+        self.unenrolled = false
+    }
+}

@@ -1,0 +1,45 @@
+import FleetAgent
+import FleetTLS
+import Foundation
+
+/// What `flotilla status` shows: never the API key.
+struct AgentStatusReport: Encodable {
+    var agentId: String
+    var state: String
+    var fleetHosts: [String]
+    var policyId: String
+    var policyRevision: Int
+    var tags: [String]
+    var tlsVerification: String
+    var clientCertificate: String?
+    var clientCertificateDaysLeft: Int?
+
+    init(_ agent: AgentState) {
+        agentId = agent.agentId
+        state = agent.unenrolled ? "unenrolled" : "enrolled"
+        fleetHosts = agent.fleetHosts
+        policyId = agent.policyId
+        policyRevision = agent.policyRevision
+        tags = agent.tags
+        tlsVerification = agent.fleetTLS.verificationMode.rawValue
+        if let path = agent.fleetTLS.certificate, let certificate = try? CertificateCheck.leaf(path) {
+            clientCertificate = certificate.displayName
+            clientCertificateDaysLeft = certificate.daysLeft()
+        }
+    }
+
+    var text: String {
+        """
+        Agent \(agentId): \(state)
+          Fleet Server:    \(fleetHosts.joined(separator: ", "))
+          policy:          \(policyId), revision \(policyRevision)
+          TLS:             verification \(tlsVerification), \(clientCertificate.map { "mutual, client certificate \($0) (\(clientCertificateDaysLeft ?? 0) days left)" } ?? "one-way (no client certificate)")
+          tags:            \(tags.isEmpty ? "-" : tags.joined(separator: ", "))
+        """
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id", state, fleetHosts = "fleet_hosts", policyId = "policy_id", policyRevision = "policy_revision"
+        case tags, tlsVerification = "tls_verification", clientCertificate = "client_certificate", clientCertificateDaysLeft = "client_certificate_days_left"
+    }
+}
