@@ -31,10 +31,13 @@ public final class AgentRunner: Sendable {
         }
         guard !state.unenrolled else { return .unenrolled }
         let connection = try FleetConnection(url: state.fleetHosts[0], tls: state.fleetTLS, connectHost: connectHost)
+        // A refused revision counts as seen, so it is not sent again; the agent says why it is degraded.
+        let seenRevision = max(state.policyRevision, state.rejectedPolicyRevision ?? 0)
         let request = CheckinRequest(
-            status: CheckinStatus.online.rawValue, message: "Running", ackToken: state.ackToken,
+            status: state.rejectionReason == nil ? CheckinStatus.online.rawValue : CheckinStatus.degraded.rawValue,
+            message: state.rejectionReason ?? "Running", ackToken: state.ackToken,
             localMetadata: AgentMetadata.local(), pollTimeout: formatGoDuration(pollTimeout),
-            agentPolicyID: state.policyId, policyRevisionIdx: Int64(state.policyRevision)
+            agentPolicyID: state.policyId, policyRevisionIdx: Int64(seenRevision)
         )
         let answer = try await connection.send(
             "POST", "/api/fleet/agents/\(state.agentId)/checkin", body: try? JSONEncoder().encode(request),
@@ -102,14 +105,19 @@ public final class AgentRunner: Sendable {
                 let status = try await trial.send("GET", "/api/status", timeout: 15)
                 guard status.status == 200 else { throw FlotillaError("\(hosts[0]) answered /api/status with \(status.status)") }
             } catch {
-                logger.warning("Kept the previous Fleet settings: the new ones do not work", metadata: ["error": "\(error)"])
-                return "The new Fleet settings were not applied, the agent keeps its previous ones: \(error)"
+                let reason = "Policy revision \(revision) was not applied: its Fleet settings do not work, so the agent keeps its previous ones: \(error)"
+                logger.warning("\(reason)")
+                state.rejectedPolicyRevision = revision
+                state.rejectionReason = reason
+                return reason
             }
             state.fleetHosts = hosts
             state.fleetTLS = tls
         }
         state.policy = policy
         state.policyRevision = revision
+        state.rejectedPolicyRevision = nil
+        state.rejectionReason = nil
         logger.info("Applied policy", metadata: ["policy": "\(state.policyId)", "revision": "\(revision)"])
         return nil
     }

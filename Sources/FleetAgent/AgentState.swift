@@ -21,6 +21,10 @@ public struct AgentState: Codable, Equatable, Sendable {
     public var tags: [String]
     /// Whether the agent was told to unenroll: it stops and its keys are cleared.
     public var unenrolled: Bool
+    /// A newer policy revision the agent refused (its new Fleet settings did not work), and why. Reported in
+    /// check-ins so Fleet Server does not send the same revision again and again.
+    public var rejectedPolicyRevision: Int?
+    public var rejectionReason: String?
 
     public init(agentId: String, accessAPIKey: String, fleetHosts: [String], fleetTLS: TLSSettings, policyId: String, enrolledAt: String, tags: [String]) {
         self.agentId = agentId

@@ -37,3 +37,9 @@ import Foundation
 func commaSeparated(_ values: [String]) -> [String] {
     values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
 }
+
+/// Prints a line at once, even when stdout is a pipe: long-running commands (quickstart, server) announce
+/// readiness to scripts that wait for the line.
+func say(_ text: String = "") {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}

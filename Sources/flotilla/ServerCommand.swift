@@ -165,7 +165,7 @@ struct ServerRun: AsyncParsableCommand {
             let scheme = configuration.insecureHTTP ? "http" : "https"
             logger.info("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
             // A line on stdout that scripts and tests wait for.
-            FileHandle.standardOutput.write(Data("Fleet Server listening on \(scheme)://\(configuration.host):\(port)\n".utf8))
+            say("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
         }
     }
 }

@@ -18,6 +18,9 @@ import Testing
         func cert(_ name: String) -> String { "\(certs)/\(name)" }
 
         init(clientAuth: String, extraConfiguration: String = "") async throws {
+            let port = try Self.freePort()
+            // Policies name this server as agents reach it, so an agent's Fleet host stays what it enrolled with.
+            let publicURL = ["--public-url", "https://localhost:\(port)"]
             directory = TemporaryDirectory("flotilla-e2e")
             let flotilla = ProcessRunner.flotillaBinary
             let made = try await ProcessRunner.run(flotilla, ["certs", "init", directory.file("certs")])
@@ -33,13 +36,24 @@ import Testing
                 "--fleet-server-service-token-path", directory.file("service.token"),
                 "--fleet-server-cert", "\(directory.file("certs"))/fleet-cert.crt", "--fleet-server-cert-key", "\(directory.file("certs"))/fleet-cert.key",
                 "--certificate-authorities", "\(directory.file("certs"))/agent-ca.crt", "--fleet-server-client-auth", clientAuth,
-                "--fleet-server-host", "127.0.0.1", "--fleet-server-port", "0",
-            ])
-            let line = try process.waitForLine(containing: "Fleet Server listening on https://")
-            guard let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else {
-                throw FlotillaError("no port in \(line)")
-            }
+                "--fleet-server-host", "127.0.0.1", "--fleet-server-port", "\(port)",
+            ] + publicURL)
+            _ = try process.waitForLine(containing: "Fleet Server listening on https://")
             self.port = port
+        }
+
+        /// A loopback port nothing listens on now.
+        static func freePort() throws -> Int {
+            let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+            }
+            return Int(UInt16(bigEndian: address.sin_port))
         }
 
         func curl(_ extra: [String], path: String = "/api/status") async throws -> ProcessResult {

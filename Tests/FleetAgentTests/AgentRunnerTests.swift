@@ -54,7 +54,8 @@ import Testing
     }
 
     @Test func brokenFleetTLSChangeLeavesTheAgentConnectedWithItsOldSettings() async throws {
-        let fleet = try await TestFleetServer.start(clientAuth: .required)
+        // Short polls: the last check-in has nothing new to wait for.
+        let fleet = try await TestFleetServer.start(clientAuth: .required) { $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0 }
         defer { Task { await fleet.stop() } }
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -74,8 +75,16 @@ import Testing
         #expect(result.error.contains("not applied"))
         #expect(result.error.contains("Rogue CA"))
 
-        // Still connected: the next check-in goes through with the old settings.
+        // Still connected with the old settings, reporting why it is degraded, and not sent the refused revision again.
         #expect(try await runner.checkinOnce() == .keepRunning)
+        #expect(try vault.load()?.rejectedPolicyRevision == broken.revision)
+        var record: AgentRecord?
+        for _ in 0..<200 where record?.lastStatus != "degraded" {
+            record = try await fleet.store.agent(id: after.agentId)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(record?.lastStatus == "degraded")
+        #expect(record?.lastMessage?.contains("was not applied") == true)
     }
 
     @Test func unenrollStopsTheAgentAndClearsItsKey() async throws {

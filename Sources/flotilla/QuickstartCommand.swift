@@ -1,0 +1,136 @@
+import ArgumentParser
+import FleetAgent
+import FleetServer
+import FleetStore
+import FleetTLS
+import Foundation
+import Logging
+
+/// `flotilla quickstart`: everything on one machine with mutual TLS on. Certificates, an embedded store, a Fleet
+/// Server that requires client certificates, and one agent with an encrypted client key; then the command that
+/// enrolls another host. A second run reuses all it made.
+struct Quickstart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a Fleet Server and one agent over mutual TLS on this machine, and print how to enroll more.")
+
+    @Option(help: "The directory for certificates, store, secrets and the agent's state.")
+    var directory: String = "./flotilla-quickstart"
+
+    @Option(help: "The Fleet Server's port (0 picks a free one).")
+    var port: Int = 8220
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+        // The port goes into the policy's fleet.hosts, so it must be known before the server starts.
+        let port = self.port == 0 ? try Self.freePort() : self.port
+        let host = ProcessInfo.processInfo.hostName
+        let certs = "\(root)/certs"
+        let reused = try CertificateSet.make(in: certs, dnsNames: [host, "localhost"], ipAddresses: ["127.0.0.1", "::1"]) == .reused
+        say(reused ? "Reusing the certificates in \(certs)." : "Made the seed's certificates in \(certs).")
+        let secrets = try await QuickstartSecrets.prepare(root: root)
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        var configuration = FleetServerConfiguration()
+        configuration.port = port
+        configuration.dataDirectory = "\(root)/data"
+        configuration.serviceToken = secrets.serviceToken
+        configuration.tls = TLSSettings(certificateAuthorities: ["\(certs)/agent-ca.crt"], certificate: "\(certs)/fleet-cert.crt", key: "\(certs)/fleet-cert.key", clientAuth: .required)
+        configuration.publicURLs = ["https://\(host):\(port)"]
+        let server = try await FleetServer(configuration: configuration, logger: Logger(label: "fleet-server"))
+        let agentTLS = TLSSettings(
+            certificateAuthorities: ["\(certs)/fleet-ca.crt"], certificate: "\(certs)/agent-cert.crt",
+            key: "\(certs)/agent-cert.key", keyPassphrasePath: "\(certs)/agent-cert.passphrase"
+        )
+        let vault = AgentVault(directory: "\(root)/agent/state")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let (listening, ready) = AsyncStream.makeStream(of: Int.self)
+            group.addTask {
+                try await server.run { port in ready.yield(port) }
+            }
+            var ports = listening.makeAsyncIterator()
+            guard let boundPort = await ports.next() else { return }
+            let url = "https://\(host):\(boundPort)"
+            say("Fleet Server listening on \(url) (client certificates required).")
+
+            if var state = try vault.load() {
+                // The quickstart owns this agent: follow the server if it moved to another port.
+                state.fleetHosts = [url]
+                try vault.save(state)
+                say("Reusing agent \(state.agentId) enrolled in \(vault.directory).")
+            } else {
+                let state = try await Enrollment.enroll(url: url, token: secrets.enrollmentToken, tls: agentTLS, tags: ["quickstart"], connectHost: "127.0.0.1")
+                try vault.save(state)
+                say("Enrolled agent \(state.agentId).")
+            }
+            let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), connectHost: "127.0.0.1")
+            _ = try await runner.checkinOnce()
+            if let state = try vault.load() {
+                say("")
+                say(AgentStatusReport(state).text)
+            }
+            say("""
+
+                Enroll another agent from another host (copy the CA, an agent certificate, its key and passphrase there):
+                  flotilla install --url=\(url) \\
+                    --enrollment-token=\(secrets.enrollmentToken) \\
+                    --certificate-authorities=\(certs)/fleet-ca.crt \\
+                    --elastic-agent-cert=\(certs)/agent-cert.crt \\
+                    --elastic-agent-cert-key=\(certs)/agent-cert.key \\
+                    --elastic-agent-cert-key-passphrase=\(certs)/agent-cert.passphrase
+
+                Press Ctrl-C to stop.
+                """)
+            group.addTask { await runner.run() }
+            // The server returns on SIGINT/SIGTERM after its graceful shutdown; the agent stops with it.
+            try await group.next()
+            group.cancelAll()
+        }
+        say("Stopped.")
+    }
+}
+
+extension Quickstart {
+    /// A port nothing listens on now.
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw FlotillaError("Cannot find a free port", hint: "pass --port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// The quickstart's service and enrollment tokens, made once and kept in 0600 files beside the store.
+struct QuickstartSecrets {
+    var serviceToken: String
+    var enrollmentToken: String
+
+    static func prepare(root: String) async throws -> QuickstartSecrets {
+        let servicePath = "\(root)/secrets/service.token", enrollmentPath = "\(root)/secrets/enrollment.token"
+        if let service = try? String(contentsOfFile: servicePath, encoding: .utf8),
+           let enrollment = try? String(contentsOfFile: enrollmentPath, encoding: .utf8) {
+            return QuickstartSecrets(serviceToken: service.trimmingCharacters(in: .whitespacesAndNewlines), enrollmentToken: enrollment.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let store = try SQLiteStore(path: "\(root)/data/fleet.sqlite")
+        do {
+            let made = try await StoreSetup.initialize(store)
+            try await store.close()
+            try SecureFileWriter.write(made.serviceToken + "\n", to: servicePath, secret: true)
+            try SecureFileWriter.write(made.enrollmentToken + "\n", to: enrollmentPath, secret: true)
+            return QuickstartSecrets(serviceToken: made.serviceToken, enrollmentToken: made.enrollmentToken)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}

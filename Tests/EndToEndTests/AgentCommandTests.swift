@@ -1,0 +1,110 @@
+import FleetAgent
+import FleetProtocol
+import FleetStore
+import FleetTLS
+import Foundation
+import TestSupport
+import Testing
+
+/// The agent's commands as real processes: the seed's mutual-TLS install, run, kill -9 and restart, status,
+/// uninstall, each validation failure, and the quickstart.
+@Suite struct AgentCommandTests {
+    typealias RunningServer = FleetServerProcessTests.RunningServer
+
+    func flotilla(_ arguments: [String]) async throws -> ProcessResult {
+        try await ProcessRunner.run(ProcessRunner.flotillaBinary, arguments)
+    }
+
+    /// The seed's mutual-TLS agent flags, with this server's files.
+    func seedFlags(_ server: RunningServer, token: String) -> [String] {
+        [
+            "--url=https://localhost:\(server.port)", "--enrollment-token=\(token)",
+            "--certificate-authorities=\(server.cert("fleet-ca.crt")),\(server.cert("agent-ca.crt"))",
+            "--elastic-agent-cert=\(server.cert("agent-cert.crt"))", "--elastic-agent-cert-key=\(server.cert("agent-cert.key"))",
+            "--elastic-agent-cert-key-passphrase=\(server.cert("agent-cert.passphrase"))",
+        ]
+    }
+
+    func token(_ server: RunningServer) throws -> String {
+        try String(contentsOfFile: server.directory.file("enrollment.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Polls the server's store until `condition` holds for the agent (bookkeeping is batched).
+    func waitForAgent(_ server: RunningServer, _ id: String, _ condition: (AgentRecord) -> Bool) async throws -> AgentRecord? {
+        let store = try SQLiteStore(path: server.directory.file("data/fleet.sqlite"))
+        defer { Task { try? await store.close() } }
+        for _ in 0..<1000 {
+            if let agent = try await store.agent(id: id), condition(agent) { return agent }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    @Test func seedsMutualInstallRunsReceivesItsPolicyAndSurvivesKillNine() async throws {
+        let server = try await RunningServer(clientAuth: "required")
+        defer { Task { await server.stop() } }
+        let base = server.directory.file("agent")
+        let installed = try await flotilla(["install"] + seedFlags(server, token: try token(server)) + ["--base-path", base, "--non-interactive"])
+        #expect(installed.status == 0, "\(installed.output)")
+        #expect(installed.stdout.contains("start the agent with"))
+
+        let status = try await flotilla(["status", "--base-path", base, "--output", "json"])
+        let report = try JSONValue(data: Data(status.stdout.utf8))
+        let agentId = try #require(report["agent_id"]?.stringValue)
+        #expect(report["client_certificate"]?.stringValue == "flotilla-agent")
+        #expect(report["tls_verification"]?.stringValue == "full")
+        #expect(!status.stdout.contains("ApiKey") && !status.stdout.contains("access"))
+
+        let agent = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
+        let applied = try await waitForAgent(server, agentId) { $0.policyRevision == 1 && $0.certificateSubject == "flotilla-agent" }
+        #expect(applied != nil)
+        _ = await agent.terminate(signal: SIGKILL)
+
+        // A restart resumes from the encrypted state: same agent, no second enrollment.
+        let seenBefore = try #require(applied?.lastCheckinAt)
+        let restarted = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
+        let again = try await waitForAgent(server, agentId) { ($0.lastCheckinAt ?? .distantPast) > seenBefore }
+        #expect(again != nil)
+        _ = await restarted.terminate(signal: SIGKILL)
+        let store = try SQLiteStore(path: server.directory.file("data/fleet.sqlite"))
+        #expect(try await store.agents().count == 1)
+        try await store.close()
+
+        let uninstalled = try await flotilla(["uninstall", "--base-path", base, "--non-interactive"])
+        #expect(uninstalled.status == 0, "\(uninstalled.output)")
+        #expect(try await waitForAgent(server, agentId) { $0.unenrolledAt != nil } != nil)
+        #expect(!FileManager.default.fileExists(atPath: "\(base)/state/state.enc"))
+    }
+
+    @Test func everyInvalidInputIsRefusedBeforeAnythingIsWritten() async throws {
+        let server = try await RunningServer(clientAuth: "required")
+        defer { Task { await server.stop() } }
+        let fixtures = CertificateFixtures.shared
+        let wrongPassphrase = server.directory.write("wrong.pass", "nope\n")
+        let flags = seedFlags(server, token: try token(server))
+        func replacing(_ flag: String, with value: String) -> [String] {
+            flags.map { $0.hasPrefix("--\(flag)=") ? "--\(flag)=\(value)" : $0 }
+        }
+        let cases: [([String], [String])] = [
+            (replacing("elastic-agent-cert", with: server.cert("missing.crt")), ["does not exist", server.cert("missing.crt")]),
+            (replacing("elastic-agent-cert-key-passphrase", with: wrongPassphrase), ["does not open", wrongPassphrase]),
+            (replacing("elastic-agent-cert-key", with: server.cert("es-cert.key")), ["does not match", server.cert("es-cert.key")]),
+            (replacing("elastic-agent-cert", with: server.cert("fleet-cert.crt")) .map { $0.hasPrefix("--elastic-agent-cert-key=") ? "--elastic-agent-cert-key=\(server.cert("fleet-cert.key"))" : $0 }.filter { !$0.hasPrefix("--elastic-agent-cert-key-passphrase") }, ["not a client certificate"]),
+            (flags + ["--insecure"], ["--insecure cannot be combined"]),
+            (flags.filter { !$0.hasPrefix("--elastic-agent-cert-key=") }, ["go together"]),
+            (replacing("certificate-authorities", with: fixtures.path("rogue-ca.crt")), ["Refused the Fleet Server", "not among the trusted CAs (Rogue CA)"]),
+            (replacing("enrollment-token", with: "not-a-token"), ["refused the enrollment token"]),
+            (replacing("url", with: "http://localhost:\(server.port)"), ["not an https:// URL"]),
+        ]
+        for (arguments, parts) in cases {
+            let base = server.directory.file("agent-\(UUID().uuidString.prefix(6))")
+            let result = try await flotilla(["install"] + arguments + ["--base-path", base, "--non-interactive"])
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            for part in parts {
+                #expect(result.stderr.contains(part), "\(result.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: base), "\(base) was left behind")
+        }
+    }
+}
