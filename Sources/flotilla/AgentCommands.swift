@@ -144,3 +144,20 @@ struct Status: AsyncParsableCommand {
         }
     }
 }
+
+struct Inspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the agent's effective configuration, secrets redacted.")
+
+    @OptionGroup var location: AgentLocation
+
+    func run() async throws {
+        guard var state = try location.vault.load() else {
+            throw FlotillaError("This agent is not enrolled (no state in \(location.vault.directory))", hint: "run flotilla enroll first")
+        }
+        // The API key never leaves the vault; key and passphrase files are named, never read out.
+        state.accessAPIKey = state.accessAPIKey.isEmpty ? "" : "<redacted>"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(state), as: UTF8.self))
+    }
+}

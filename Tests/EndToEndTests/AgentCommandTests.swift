@@ -55,6 +55,15 @@ import Testing
         #expect(report["tls_verification"]?.stringValue == "full")
         #expect(!status.stdout.contains("ApiKey") && !status.stdout.contains("access"))
 
+        let inspected = try await flotilla(["inspect", "--base-path", base])
+        #expect(inspected.status == 0, "\(inspected.output)")
+        #expect(inspected.stdout.contains("<redacted>"))
+        #expect(inspected.stdout.contains(server.cert("agent-cert.key")))
+        let passphrase = try String(contentsOfFile: server.cert("agent-cert.passphrase"), encoding: .utf8)
+        #expect(!inspected.stdout.contains(passphrase))
+        let vaultText = try String(contentsOfFile: "\(base)/state/state.enc", encoding: .utf8)
+        #expect(!vaultText.contains(agentId))
+
         let agent = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
         let applied = try await waitForAgent(server, agentId) { $0.policyRevision == 1 && $0.certificateSubject == "flotilla-agent" }
         #expect(applied != nil)
