@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FleetTLS", "FleetStore", "FleetProtocol", "FleetAgent", "TestSupport"]
+            dependencies: ["FleetTLS", "FleetStore", "FleetProtocol", "FleetAgent", "FleetServer", "TestSupport"]
         ),
     ]
 )

@@ -26,9 +26,7 @@ public final class AgentRunner: Sendable {
     /// One check-in and the handling of its actions. Persists before acknowledging, so a crash never loses an
     /// action the server believes applied.
     public func checkinOnce() async throws(FlotillaError) -> Outcome {
-        guard var state = try vault.load() else {
-            throw FlotillaError("This agent is not enrolled (no state in \(vault.directory))", hint: "run flotilla enroll first")
-        }
+        var state = try vault.loadEnrolled()
         guard !state.unenrolled else { return .unenrolled }
         let connection = try FleetConnection(url: state.fleetHosts[0], tls: state.fleetTLS, connectHost: connectHost)
         // A refused revision counts as seen, so it is not sent again; the agent says why it is degraded.

@@ -55,6 +55,14 @@ public struct AgentVault: Sendable {
         }
     }
 
+    /// The state of an enrolled agent, or the sentence every agent command gives when there is none.
+    public func loadEnrolled() throws(FlotillaError) -> AgentState {
+        guard let state = try load() else {
+            throw FlotillaError("This agent is not enrolled (no state in \(directory))", hint: "run flotilla enroll first")
+        }
+        return state
+    }
+
     /// Removes state and key.
     public func erase() {
         try? FileManager.default.removeItem(atPath: statePath)

@@ -127,7 +127,7 @@ public struct PeerVerifier: Sendable {
             if current.isSelfIssued {
                 return "The \(peerName) chain ends at \(current.displayName), which is not among \(trusted)"
             }
-            if current === leaf && presented.count == 1 {
+            if current == leaf && presented.count == 1 {
                 return "The \(peerName) \(leaf.displayName) is issued by \(current.issuerDisplayName), which is not among \(trusted); either the wrong CA is trusted, or \(current.issuerDisplayName) is an intermediate CA that must be sent after the certificate (missing intermediate)"
             }
             return "The \(peerName) \(current.displayName) is issued by \(current.issuerDisplayName), which is not among \(trusted) (wrong issuer)"
@@ -138,8 +138,4 @@ public struct PeerVerifier: Sendable {
     static func normalizedFingerprint(_ text: String) -> String {
         text.lowercased().filter { $0.isHexDigit }
     }
-}
-
-extension Certificate {
-    static func === (lhs: Certificate, rhs: Certificate) -> Bool { lhs == rhs }
 }

@@ -60,6 +60,18 @@ struct AgentEnrollmentOptions: ParsableArguments {
         return settings
     }
 
+    /// Checks every input, refuses to replace an enrollment without `force`, and enrolls. Nothing is written:
+    /// the caller saves the state it gets.
+    func enroll(replacing vault: AgentVault, force: Bool) async throws -> AgentState {
+        let tls = try tlsSettings()
+        if vault.exists, !force {
+            throw FlotillaError("An agent is already enrolled here (state in \(vault.directory))", hint: "pass --force to replace it, or flotilla uninstall first")
+        }
+        return try await Enrollment.enroll(
+            url: url, token: enrollmentToken, tls: tls, tags: commaSeparated(tag), id: id, replaceToken: replaceToken
+        )
+    }
+
     /// State keeps absolute paths: the agent may run from another directory.
     func absolute(_ path: String) -> String {
         URL(fileURLWithPath: (path as NSString).expandingTildeInPath).standardizedFileURL.path
@@ -86,15 +98,8 @@ struct Enroll: AsyncParsableCommand {
     var nonInteractive = false
 
     func run() async throws {
-        let tls = try enrollment.tlsSettings()
         let vault = location.vault
-        if vault.exists, !force {
-            throw FlotillaError("This host is already enrolled (state in \(vault.directory))", hint: "pass --force to enroll it again")
-        }
-        let state = try await Enrollment.enroll(
-            url: enrollment.url, token: enrollment.enrollmentToken, tls: tls,
-            tags: commaSeparated(enrollment.tag), id: enrollment.id, replaceToken: enrollment.replaceToken
-        )
+        let state = try await enrollment.enroll(replacing: vault, force: force)
         try vault.save(state)
         print("Enrolled as agent \(state.agentId) on policy \(state.policyId); state encrypted in \(vault.directory).")
         print("Start it with: flotilla run --base-path \(location.basePath)")
@@ -113,9 +118,7 @@ struct Run: AsyncParsableCommand {
         guard let seconds = parseGoDuration(pollTimeout) else {
             throw FlotillaError("--poll-timeout \(pollTimeout) is not a duration", hint: "write it like 5m")
         }
-        guard try location.vault.load() != nil else {
-            throw FlotillaError("This agent is not enrolled (no state in \(location.vault.directory))", hint: "run flotilla enroll first")
-        }
+        _ = try location.vault.loadEnrolled()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let runner = AgentRunner(vault: location.vault, logger: Logger(label: "agent"), pollTimeout: seconds)
         await runner.run()
@@ -131,9 +134,7 @@ struct Status: AsyncParsableCommand {
     var output: String = "text"
 
     func run() async throws {
-        guard let state = try location.vault.load() else {
-            throw FlotillaError("This agent is not enrolled (no state in \(location.vault.directory))", hint: "run flotilla enroll first")
-        }
+        let state = try location.vault.loadEnrolled()
         let report = AgentStatusReport(state)
         if output == "json" {
             let encoder = JSONEncoder()
@@ -151,9 +152,7 @@ struct Inspect: AsyncParsableCommand {
     @OptionGroup var location: AgentLocation
 
     func run() async throws {
-        guard var state = try location.vault.load() else {
-            throw FlotillaError("This agent is not enrolled (no state in \(location.vault.directory))", hint: "run flotilla enroll first")
-        }
+        var state = try location.vault.loadEnrolled()
         // The API key never leaves the vault; key and passphrase files are named, never read out.
         state.accessAPIKey = state.accessAPIKey.isEmpty ? "" : "<redacted>"
         let encoder = JSONEncoder()

@@ -19,16 +19,9 @@ struct Install: AsyncParsableCommand {
     var nonInteractive = false
 
     func run() async throws {
-        let tls = try enrollment.tlsSettings()
         let vault = location.vault
-        if vault.exists, !force {
-            throw FlotillaError("An agent is already installed in \(location.basePath)", hint: "pass --force to replace it, or flotilla uninstall first")
-        }
         // Enrollment comes first: when it fails, nothing has been written.
-        let state = try await Enrollment.enroll(
-            url: enrollment.url, token: enrollment.enrollmentToken, tls: tls,
-            tags: commaSeparated(enrollment.tag), id: enrollment.id, replaceToken: enrollment.replaceToken
-        )
+        let state = try await enrollment.enroll(replacing: vault, force: force)
         do {
             try vault.save(state)
             if SystemdUnit.isAvailable {

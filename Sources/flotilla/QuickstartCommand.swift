@@ -21,7 +21,7 @@ struct Quickstart: AsyncParsableCommand {
     func run() async throws {
         let root = URL(fileURLWithPath: directory).standardizedFileURL.path
         // The port goes into the policy's fleet.hosts, so it must be known before the server starts.
-        let port = self.port == 0 ? try Self.freePort() : self.port
+        let port = self.port == 0 ? try FreePort.onLoopback() : self.port
         let host = ProcessInfo.processInfo.hostName
         let certs = "\(root)/certs"
         let reused = try CertificateSet.make(in: certs, dnsNames: [host, "localhost"], ipAddresses: ["127.0.0.1", "::1"]) == .reused
@@ -90,23 +90,6 @@ struct Quickstart: AsyncParsableCommand {
             group.cancelAll()
         }
         say("Stopped.")
-    }
-}
-
-extension Quickstart {
-    /// A port nothing listens on now.
-    static func freePort() throws -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw FlotillaError("Cannot find a free port", hint: "pass --port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -1,4 +1,5 @@
 import FleetProtocol
+import FleetServer
 import FleetStore
 import FleetTLS
 import Foundation
@@ -18,7 +19,7 @@ import Testing
         func cert(_ name: String) -> String { "\(certs)/\(name)" }
 
         init(clientAuth: String, extraConfiguration: String = "") async throws {
-            let port = try Self.freePort()
+            let port = try FreePort.onLoopback()
             // Policies name this server as agents reach it, so an agent's Fleet host stays what it enrolled with.
             let publicURL = ["--public-url", "https://localhost:\(port)"]
             directory = TemporaryDirectory("flotilla-e2e")
@@ -40,20 +41,6 @@ import Testing
             ] + publicURL)
             _ = try process.waitForLine(containing: "Fleet Server listening on https://")
             self.port = port
-        }
-
-        /// A loopback port nothing listens on now.
-        static func freePort() throws -> Int {
-            let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-            }
-            return Int(UInt16(bigEndian: address.sin_port))
         }
 
         func curl(_ extra: [String], path: String = "/api/status") async throws -> ProcessResult {
