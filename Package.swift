@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "FleetAgent",
             dependencies: [
-                "FleetTLS", "FleetProtocol",
+                "FleetTLS", "FleetProtocol", "FleetServer", "FleetStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -7,14 +7,12 @@ import Logging
 public final class AgentRunner: Sendable {
     let vault: AgentVault
     let logger: Logger
-    let connectHost: String?
     /// How long a check-in may wait on the server, announced to it as `poll_timeout`.
     let pollTimeout: Double
 
-    public init(vault: AgentVault, logger: Logger, connectHost: String? = nil, pollTimeout: Double = 300) {
+    public init(vault: AgentVault, logger: Logger, pollTimeout: Double = 300) {
         self.vault = vault
         self.logger = logger
-        self.connectHost = connectHost
         self.pollTimeout = pollTimeout
     }
 
@@ -28,7 +26,7 @@ public final class AgentRunner: Sendable {
     public func checkinOnce() async throws(FlotillaError) -> Outcome {
         var state = try vault.loadEnrolled()
         guard !state.unenrolled else { return .unenrolled }
-        let connection = try FleetConnection(url: state.fleetHosts[0], tls: state.fleetTLS, connectHost: connectHost)
+        let connection = try state.fleetConnection()
         // A refused revision counts as seen, so it is not sent again; the agent says why it is degraded.
         let seenRevision = max(state.policyRevision, state.rejectedPolicyRevision ?? 0)
         let request = CheckinRequest(
@@ -99,7 +97,7 @@ public final class AgentRunner: Sendable {
         }
         if hosts != state.fleetHosts || tls != state.fleetTLS {
             do {
-                let trial = try FleetConnection(url: hosts[0], tls: tls, connectHost: connectHost)
+                let trial = try FleetConnection(url: hosts[0], tls: tls, options: state.connection)
                 let status = try await trial.send("GET", "/api/status", timeout: 15)
                 guard status.status == 200 else { throw FlotillaError("\(hosts[0]) answered /api/status with \(status.status)") }
             } catch {

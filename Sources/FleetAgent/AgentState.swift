@@ -1,4 +1,5 @@
 import FleetProtocol
+import FleetServer
 import FleetTLS
 import Foundation
 
@@ -12,6 +13,10 @@ public struct AgentState: Codable, Equatable, Sendable {
     public var fleetHosts: [String]
     /// TLS towards Fleet Server: CAs, the agent's certificate and key (paths), pins, verification mode.
     public var fleetTLS: TLSSettings
+    /// Headers, proxy, and the loopback port of a Fleet Server in this process.
+    public var connection: FleetConnectionOptions
+    /// The Fleet Server this agent runs in its own process (install --fleet-server-*), with its service token.
+    public var fleetServer: FleetServerConfiguration?
     public var policyId: String
     public var policyRevision: Int
     public var policy: JSONValue?
@@ -26,11 +31,12 @@ public struct AgentState: Codable, Equatable, Sendable {
     public var rejectedPolicyRevision: Int?
     public var rejectionReason: String?
 
-    public init(agentId: String, accessAPIKey: String, fleetHosts: [String], fleetTLS: TLSSettings, policyId: String, enrolledAt: String, tags: [String]) {
+    public init(agentId: String, accessAPIKey: String, fleetHosts: [String], fleetTLS: TLSSettings, connection: FleetConnectionOptions, policyId: String, enrolledAt: String, tags: [String]) {
         self.agentId = agentId
         self.accessAPIKey = accessAPIKey
         self.fleetHosts = fleetHosts
         self.fleetTLS = fleetTLS
+        self.connection = connection
         self.policyId = policyId
         self.policyRevision = 0
         self.policy = nil
@@ -38,5 +44,10 @@ public struct AgentState: Codable, Equatable, Sendable {
         self.enrolledAt = enrolledAt
         self.tags = tags
         self.unenrolled = false
+    }
+
+    /// The connection to the Fleet Server this state points at.
+    public func fleetConnection() throws(FlotillaError) -> FleetConnection {
+        try FleetConnection(url: fleetHosts[0], tls: fleetTLS, options: connection)
     }
 }

@@ -11,9 +11,9 @@ public enum Enrollment {
         tags: [String] = [],
         id: String? = nil,
         replaceToken: String? = nil,
-        connectHost: String? = nil
+        options: FleetConnectionOptions = FleetConnectionOptions()
     ) async throws(FlotillaError) -> AgentState {
-        let connection = try FleetConnection(url: url, tls: tls, connectHost: connectHost)
+        let connection = try FleetConnection(url: url, tls: tls, options: options)
         let request = EnrollRequest(
             id: id, type: EnrollmentType.permanent.rawValue, replaceToken: replaceToken,
             metadata: EnrollMetadata(local: AgentMetadata.local(), tags: tags)
@@ -26,7 +26,7 @@ public enum Enrollment {
                 throw FlotillaError("The Fleet Server at \(url) answered the enrollment with something this agent cannot read", hint: "check that the URL points at a Fleet Server")
             }
             return AgentState(
-                agentId: response.item.id, accessAPIKey: response.item.accessAPIKey, fleetHosts: [url], fleetTLS: tls,
+                agentId: response.item.id, accessAPIKey: response.item.accessAPIKey, fleetHosts: [url], fleetTLS: tls, connection: options,
                 policyId: response.item.policyID, enrolledAt: response.item.enrolledAt, tags: response.item.tags
             )
         case 401:

@@ -18,6 +18,8 @@ public final class FleetServer: Sendable {
     let identities = PeerIdentities()
     let batcher: CheckinBatcher
     let logger: Logger
+    /// The running service group, so `stop()` can shut it down as SIGTERM would.
+    let running = LockedBox<ServiceGroup?>(nil)
 
     /// Checks everything before serving: TLS files, the store, the service token. Fails with one sentence.
     public init(configuration: FleetServerConfiguration, logger: Logger) async throws(FlotillaError) {
@@ -63,7 +65,19 @@ public final class FleetServer: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        try await app.runService()
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        running.withLock { $0 = group }
+        do {
+            try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES || error.errnoCode == EADDRNOTAVAIL {
+            let reason = error.errnoCode == EADDRINUSE ? "another program already listens there" : error.errnoCode == EACCES ? "this user may not use that port" : "this host has no such address"
+            throw FlotillaError("Fleet Server cannot listen on \(configuration.host):\(configuration.port): \(reason)", hint: "choose another --fleet-server-port or --fleet-server-host")
+        }
+    }
+
+    /// Shuts down as SIGTERM does: stop accepting, answer waiting check-ins, write bookkeeping, close the store.
+    public func stop() async {
+        await running.withLock { $0 }?.triggerGracefulShutdown()
     }
 
     func serverBuilder() -> HTTPServerBuilder {

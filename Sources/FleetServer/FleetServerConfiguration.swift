@@ -13,6 +13,9 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public var dataDirectory: String = "./flotilla-data"
     /// The store: an SQLite path or `sqlite:` URL. Default: `fleet.sqlite` in the data directory.
     public var store: String?
+    /// TLS towards a networked store (`--fleet-server-es-ca`, `-es-cert`, ...): the server's CA, a pin, or the
+    /// client certificate the Fleet Server presents. An SQLite file has no use for it.
+    public var storeTLS: TLSSettings?
     /// The service token the Fleet Server presents to the store.
     public var serviceToken: String?
     /// The Fleet Server policy this server serves under.
@@ -34,7 +37,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case host, port, tls, store, policyId = "policy_id"
+        case host, port, tls, store, storeTLS = "store_tls", policyId = "policy_id"
         case insecureHTTP = "insecure_http", dataDirectory = "data_directory", serviceToken = "service_token"
         case publicURLs = "public_urls", pollTimeoutSeconds = "poll_timeout_seconds"
         case minimumPollTimeoutSeconds = "minimum_poll_timeout_seconds", pollJitterSeconds = "poll_jitter_seconds"
@@ -51,6 +54,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         d.insecureHTTP = try c.decodeIfPresent(Bool.self, forKey: .insecureHTTP) ?? d.insecureHTTP
         d.dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? d.dataDirectory
         d.store = try c.decodeIfPresent(String.self, forKey: .store)
+        d.storeTLS = try c.decodeIfPresent(TLSSettings.self, forKey: .storeTLS)
         d.serviceToken = try c.decodeIfPresent(String.self, forKey: .serviceToken)
         d.policyId = try c.decodeIfPresent(String.self, forKey: .policyId)
         d.publicURLs = try c.decodeIfPresent([String].self, forKey: .publicURLs) ?? []
@@ -63,6 +67,17 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         d.checkinRate = try c.decodeIfPresent(Double.self, forKey: .checkinRate) ?? d.checkinRate
         d.checkinBurst = try c.decodeIfPresent(Int.self, forKey: .checkinBurst) ?? d.checkinBurst
         self = d
+    }
+
+    /// Refuses a store this Fleet Server cannot use, naming what it can.
+    public static func checkStore(_ store: String) throws(FlotillaError) {
+        let lowered = store.lowercased()
+        if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+            throw FlotillaError("--fleet-server-es=\(store) is an Elasticsearch URL, which Flotilla does not use", hint: "give an SQLite path (or sqlite:PATH) made by flotilla server init; PostgreSQL comes with postgres:// URLs")
+        }
+        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
+            throw FlotillaError("--fleet-server-es=\(store) names a PostgreSQL store, which this Flotilla does not support yet", hint: "give an SQLite path (or sqlite:PATH) made by flotilla server init")
+        }
     }
 
     /// The SQLite file the store lives in.

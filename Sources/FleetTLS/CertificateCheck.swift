@@ -118,3 +118,15 @@ extension CertificateCheck {
         return try CertificateFiles.certificates(in: pem, role: "certificate")[0]
     }
 }
+
+extension CertificateCheck {
+    /// Fails unless the server certificate `path` (presented for `flag`) covers `host`, the name clients verify.
+    public static func requireCovers(_ path: String, host: String, flag: String, urlFlag: String) throws(FlotillaError) {
+        let certificate = try leaf(path)
+        guard !HostNameMatch.covers(certificate, host: host) else { return }
+        throw FlotillaError(
+            "\(flag) \(path) is for \(HostNameMatch.describeNames(certificate)), not for \(host) in \(urlFlag), so agents would refuse it",
+            hint: "issue it for \(host) (flotilla certs issue --dns \(host)) or use one of its names in \(urlFlag)"
+        )
+    }
+}

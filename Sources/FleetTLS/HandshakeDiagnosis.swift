@@ -39,12 +39,10 @@ public enum HandshakeDiagnosis {
         if codes.contains("NO_SHARED_CIPHER") || codes.contains("HANDSHAKE_FAILURE") || codes.contains("NO_CIPHER_MATCH") {
             return FlotillaError("The \(server) and this client share no cipher suite", hint: "check cipher_suites on both sides")
         }
-        let underlying = (error as? NIOConnectionError)?.connectionErrors.first?.error ?? error
-        if let io = underlying as? IOError, io.errnoCode == ECONNREFUSED {
-            return FlotillaError("Nothing accepts connections at the \(server)", hint: "check that it runs and that the host and port are right")
-        }
-        if case ChannelError.connectTimeout = underlying {
-            return FlotillaError("The \(server) did not answer in time", hint: "check the host, the port and any firewall in between")
+        switch ConnectFailure(error) {
+        case .refused: return FlotillaError("Nothing accepts connections at the \(server)", hint: "check that it runs and that the host and port are right")
+        case .timedOut: return FlotillaError("The \(server) did not answer in time", hint: "check the host, the port and any firewall in between")
+        case nil: break
         }
         if case NIOSSLError.uncleanShutdown = error {
             return FlotillaError("The \(server) closed the connection during the TLS handshake", hint: "it may require a client certificate this client lacks, or not speak TLS")
@@ -100,5 +98,29 @@ public enum HandshakeDiagnosis {
             return "give the CA that signed the server's certificate (certificate_authorities, --certificate-authorities)"
         }
         return "check the CAs given in certificate_authorities (--certificate-authorities) and the server's certificate"
+    }
+}
+
+/// A TCP connection that could not be made, told apart from TLS failures.
+enum ConnectFailure: CustomStringConvertible {
+    case refused
+    case timedOut
+
+    init?(_ error: any Error) {
+        let underlying = (error as? NIOConnectionError)?.connectionErrors.first?.error ?? error
+        if let io = underlying as? IOError, io.errnoCode == ECONNREFUSED {
+            self = .refused
+        } else if case ChannelError.connectTimeout = underlying {
+            self = .timedOut
+        } else {
+            return nil
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .refused: "nothing accepts connections there"
+        case .timedOut: "it did not answer in time"
+        }
     }
 }

@@ -29,9 +29,10 @@ public enum TLSProbe {
         path: String = "/",
         client: TLSClientContext,
         connectHost: String? = nil,
+        proxy: HTTPProxy? = nil,
         timeout: TimeAmount = .seconds(15)
     ) async throws(FlotillaError) -> Response {
-        try await send(host: host, port: port, path: path, client: client, connectHost: connectHost, timeout: timeout)
+        try await send(host: host, port: port, path: path, client: client, connectHost: connectHost, proxy: proxy, timeout: timeout)
     }
 
     /// Any request; the body is sent with its Content-Length, the answer read until the server closes.
@@ -44,6 +45,8 @@ public enum TLSProbe {
         body: String? = nil,
         client: TLSClientContext,
         connectHost: String? = nil,
+        connectPort: Int? = nil,
+        proxy: HTTPProxy? = nil,
         timeout: TimeAmount = .seconds(15),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(FlotillaError) -> Response {
@@ -56,10 +59,13 @@ public enum TLSProbe {
         do {
             let bytes = try await ClientBootstrap(group: group)
                 .connectTimeout(.seconds(10))
-                .connect(host: connectHost ?? host, port: port) { channel in
+                .connect(host: proxy?.host ?? connectHost ?? host, port: proxy?.port ?? connectPort ?? port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         // A server that never answers or never closes must not hold the probe forever.
                         channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+                        if let proxy {
+                            try channel.pipeline.syncOperations.addHandler(ProxyTunnelHandler(targetHost: connectHost ?? host, targetPort: connectPort ?? port, proxy: proxy))
+                        }
                         try channel.pipeline.syncOperations.addHandler(client.makeHandler(host: host, report: report))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
@@ -98,7 +104,12 @@ public enum TLSProbe {
             )
         } catch let error as FlotillaError {
             throw error
+        } catch let refusal as ProxyTunnelError {
+            throw FlotillaError("The proxy at \(refusal.proxy) refused to open a tunnel to \(refusal.target) (\(refusal.statusLine))", hint: "check --proxy-url and --proxy-header, and that the proxy allows CONNECT to that port")
         } catch {
+            if let proxy, let failure = ConnectFailure(error) {
+                throw FlotillaError("Cannot reach the proxy at \(proxy.display): \(failure)", hint: "check --proxy-url, or pass --proxy-disabled to connect directly")
+            }
             throw HandshakeDiagnosis.clientFailure(error, server: server, report: report, client: client)
         }
     }

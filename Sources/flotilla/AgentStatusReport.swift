@@ -1,4 +1,5 @@
 import FleetAgent
+import FleetServer
 import FleetTLS
 import Foundation
 
@@ -13,6 +14,21 @@ struct AgentStatusReport: Encodable {
     var tlsVerification: String
     var clientCertificate: String?
     var clientCertificateDaysLeft: Int?
+    /// The Fleet Server this agent runs, if it runs one.
+    var fleetServer: LocalFleetServerReport?
+
+    struct LocalFleetServerReport: Encodable {
+        var listen: String
+        var store: String
+        var policyId: String
+        var clientAuth: String
+        var certificate: String?
+        var certificateDaysLeft: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case listen, store, policyId = "policy_id", clientAuth = "client_auth", certificate, certificateDaysLeft = "certificate_days_left"
+        }
+    }
 
     init(_ agent: AgentState) {
         agentId = agent.agentId
@@ -26,6 +42,13 @@ struct AgentStatusReport: Encodable {
             clientCertificate = certificate.displayName
             clientCertificateDaysLeft = certificate.daysLeft()
         }
+        if let server = agent.fleetServer {
+            let certificate = server.tls.certificate.flatMap { try? CertificateCheck.leaf($0) }
+            fleetServer = LocalFleetServerReport(
+                listen: "\(server.host):\(server.port)", store: server.storePath, policyId: server.policyId ?? agent.policyId,
+                clientAuth: server.tls.clientAuth.rawValue, certificate: certificate?.displayName, certificateDaysLeft: certificate?.daysLeft()
+            )
+        }
     }
 
     var text: String {
@@ -35,11 +58,16 @@ struct AgentStatusReport: Encodable {
           policy:          \(policyId), revision \(policyRevision)
           TLS:             verification \(tlsVerification), \(clientCertificate.map { "mutual, client certificate \($0) (\(clientCertificateDaysLeft ?? 0) days left)" } ?? "one-way (no client certificate)")
           tags:            \(tags.isEmpty ? "-" : tags.joined(separator: ", "))
-        """
+        """ + (fleetServer.map { server in
+            """
+
+              runs Fleet Server: listening on \(server.listen), store \(server.store), client auth \(server.clientAuth), certificate \(server.certificate ?? "-") (\(server.certificateDaysLeft ?? 0) days left)
+            """
+        } ?? "")
     }
 
     enum CodingKeys: String, CodingKey {
         case agentId = "agent_id", state, fleetHosts = "fleet_hosts", policyId = "policy_id", policyRevision = "policy_revision"
-        case tags, tlsVerification = "tls_verification", clientCertificate = "client_certificate", clientCertificateDaysLeft = "client_certificate_days_left"
+        case tags, tlsVerification = "tls_verification", clientCertificate = "client_certificate", clientCertificateDaysLeft = "client_certificate_days_left", fleetServer = "fleet_server"
     }
 }

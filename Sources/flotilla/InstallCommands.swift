@@ -9,19 +9,13 @@ import Foundation
 struct Install: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Install the agent on this host: enroll it and start it as a service.")
 
-    @OptionGroup var enrollment: AgentEnrollmentOptions
-    @OptionGroup var location: AgentLocation
-
-    @Flag(help: "Replace an existing installation.")
-    var force = false
-
-    @Flag(help: "Never ask questions.")
-    var nonInteractive = false
+    @OptionGroup var setup: AgentSetupOptions
+    @OptionGroup(title: "Installation") var location: AgentLocation
 
     func run() async throws {
         let vault = location.vault
         // Enrollment comes first: when it fails, nothing has been written.
-        let state = try await enrollment.enroll(replacing: vault, force: force)
+        let state = try await setup.enroll(replacing: vault, basePath: location.basePath)
         do {
             try vault.save(state)
             if SystemdUnit.isAvailable {
@@ -29,7 +23,7 @@ struct Install: AsyncParsableCommand {
                 print("Installed agent \(state.agentId) in \(location.basePath) and started the flotilla-agent service.")
             } else {
                 print("Installed agent \(state.agentId) in \(location.basePath) (state encrypted).")
-                print("systemd is not running here; start the agent with: \(SystemdUnit.executable) run --base-path \(location.basePath)")
+                print("systemd is not running here; start the agent\(state.fleetServer == nil ? "" : " and its Fleet Server") with: \(SystemdUnit.executable) run --base-path \(location.basePath)")
             }
         } catch {
             vault.erase()
@@ -45,7 +39,7 @@ struct Uninstall: AsyncParsableCommand {
 
     @OptionGroup var location: AgentLocation
 
-    @Flag(help: "Never ask questions.")
+    @Flag(help: "Never ask questions (Flotilla never does; accepted for elastic-agent's command lines).")
     var nonInteractive = false
 
     func run() async throws {
@@ -55,7 +49,7 @@ struct Uninstall: AsyncParsableCommand {
         }
         if !state.unenrolled {
             do {
-                let connection = try FleetConnection(url: state.fleetHosts[0], tls: state.fleetTLS)
+                let connection = try state.fleetConnection()
                 let body = try? JSONEncoder().encode(AuditUnenrollRequest(reason: .uninstall, timestamp: RFC3339.string(from: Date())))
                 let answer = try await connection.send("POST", "/api/fleet/agents/\(state.agentId)/audit/unenroll", body: body, authorization: "ApiKey \(state.accessAPIKey)")
                 if answer.status != 200 { print("Fleet Server did not record the uninstall (\(answer.status)): \(answer.message)") }

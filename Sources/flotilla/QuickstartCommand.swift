@@ -39,34 +39,27 @@ struct Quickstart: AsyncParsableCommand {
         configuration.serviceToken = secrets.serviceToken
         configuration.tls = TLSSettings(certificateAuthorities: ["\(certs)/agent-ca.crt"], certificate: "\(certs)/fleet-cert.crt", key: "\(certs)/fleet-cert.key", clientAuth: .required)
         configuration.publicURLs = ["https://\(host):\(port)"]
-        let server = try await FleetServer(configuration: configuration, logger: Logger(label: "fleet-server"))
         let agentTLS = TLSSettings(
             certificateAuthorities: ["\(certs)/fleet-ca.crt"], certificate: "\(certs)/agent-cert.crt",
             key: "\(certs)/agent-cert.key", keyPassphrasePath: "\(certs)/agent-cert.passphrase"
         )
         let vault = AgentVault(directory: "\(root)/agent/state")
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let (listening, ready) = AsyncStream.makeStream(of: Int.self)
-            group.addTask {
-                try await server.run { port in ready.yield(port) }
-            }
-            var ports = listening.makeAsyncIterator()
-            guard let boundPort = await ports.next() else { return }
-            let url = "https://\(host):\(boundPort)"
+        let url = "https://\(host):\(port)"
+        let local = LocalFleetServer(configuration: configuration, logger: Logger(label: "fleet-server"))
+        try await local.run(agentURL: url, agentTLS: agentTLS, options: FleetConnectionOptions(proxyDisabled: true), healthTimeout: 60) { _, options in
             say("Fleet Server listening on \(url) (client certificates required).")
-
             if var state = try vault.load() {
                 // The quickstart owns this agent: follow the server if it moved to another port.
                 state.fleetHosts = [url]
+                state.connection = options
                 try vault.save(state)
                 say("Reusing agent \(state.agentId) enrolled in \(vault.directory).")
             } else {
-                let state = try await Enrollment.enroll(url: url, token: secrets.enrollmentToken, tls: agentTLS, tags: ["quickstart"], connectHost: "127.0.0.1")
+                let state = try await Enrollment.enroll(url: url, token: secrets.enrollmentToken, tls: agentTLS, tags: ["quickstart"], options: options)
                 try vault.save(state)
                 say("Enrolled agent \(state.agentId).")
             }
-            let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), connectHost: "127.0.0.1")
+            let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"))
             _ = try await runner.checkinOnce()
             if let state = try vault.load() {
                 say("")
@@ -84,10 +77,8 @@ struct Quickstart: AsyncParsableCommand {
 
                 Press Ctrl-C to stop.
                 """)
-            group.addTask { await runner.run() }
-            // The server returns on SIGINT/SIGTERM after its graceful shutdown; the agent stops with it.
-            try await group.next()
-            group.cancelAll()
+            // Runs until SIGINT/SIGTERM stops the Fleet Server, which ends this too.
+            await runner.run()
         }
         say("Stopped.")
     }

@@ -26,9 +26,7 @@ struct StoreOptions: ParsableArguments {
 
     func apply(to configuration: inout FleetServerConfiguration) throws {
         if let store {
-            guard !store.hasPrefix("http://"), !store.hasPrefix("https://") else {
-                throw FlotillaError("--fleet-server-es=\(store) is an Elasticsearch URL, which Flotilla does not use", hint: "give an SQLite path (or sqlite:PATH); PostgreSQL comes with postgres:// URLs")
-            }
+            try FleetServerConfiguration.checkStore(store)
             configuration.store = store
         }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
@@ -63,35 +61,12 @@ struct ServerRun: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
-    @Option(name: .customLong("fleet-server-host"), help: "The address to listen on (default 0.0.0.0).")
-    var host: String?
+    @OptionGroup(title: "Fleet Server") var fleetServer: FleetServerOptions
 
-    @Option(name: .customLong("fleet-server-port"), help: "The port to listen on (default 8220).")
-    var port: Int?
-
-    @Option(name: .customLong("fleet-server-cert"), help: "The certificate Fleet Server presents to agents.")
-    var certificate: String?
-
-    @Option(name: .customLong("fleet-server-cert-key"), help: "Its private key.")
-    var key: String?
-
-    @Option(name: .customLong("fleet-server-cert-key-passphrase"), help: "A file holding the key's passphrase.")
-    var keyPassphrase: String?
+    @OptionGroup(title: "Fleet Server → store TLS (PostgreSQL)") var storeTLS: StoreTLSOptions
 
     @Option(name: .customLong("certificate-authorities"), help: "CAs that sign agents' client certificates (comma-separated).")
     var certificateAuthorities: [String] = []
-
-    @Option(name: .customLong("fleet-server-client-auth"), help: "none, optional or required: whether agents must present a certificate.")
-    var clientAuth: String?
-
-    @Option(name: .customLong("fleet-server-service-token"), help: "The service token (prefer the -path form: a command line is visible to other users).")
-    var serviceToken: String?
-
-    @Option(name: .customLong("fleet-server-service-token-path"), help: "A file holding the service token.")
-    var serviceTokenPath: String?
-
-    @Option(name: .customLong("fleet-server-policy"), help: "The Fleet Server policy id.")
-    var policy: String?
 
     @Option(name: .customLong("public-url"), help: "A URL agents reach this server at, pushed to them in policies (repeatable).")
     var publicURLs: [String] = []
@@ -101,12 +76,6 @@ struct ServerRun: AsyncParsableCommand {
 
     @Flag(help: "Serve plain HTTP instead of TLS (never in production).")
     var insecureHTTP = false
-
-    func validate() throws {
-        if serviceToken != nil, serviceTokenPath != nil {
-            throw ValidationError("Give --fleet-server-service-token or --fleet-server-service-token-path, not both.")
-        }
-    }
 
     func resolvedConfiguration() throws -> FleetServerConfiguration {
         var configuration = FleetServerConfiguration()
@@ -121,26 +90,9 @@ struct ServerRun: AsyncParsableCommand {
             }
         }
         try storeOptions.apply(to: &configuration)
-        if let host { configuration.host = host }
-        if let port { configuration.port = port }
-        if let certificate { configuration.tls.certificate = certificate }
-        if let key { configuration.tls.key = key }
-        if let keyPassphrase { configuration.tls.keyPassphrasePath = keyPassphrase }
-        if !certificateAuthorities.isEmpty { configuration.tls.certificateAuthorities = commaSeparated(certificateAuthorities) }
-        if let clientAuth {
-            guard let mode = TLSSettings.ClientAuth(rawValue: clientAuth) else {
-                throw FlotillaError("--fleet-server-client-auth must be none, optional or required, not \(clientAuth)")
-            }
-            configuration.tls.clientAuth = mode
-        }
-        if let serviceTokenPath {
-            guard let token = try? String(contentsOfFile: serviceTokenPath, encoding: .utf8) else {
-                throw FlotillaError("The service token file \(serviceTokenPath) cannot be read", hint: "check the path")
-            }
-            configuration.serviceToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        if let serviceToken { configuration.serviceToken = serviceToken }
-        if let policy { configuration.policyId = policy }
+        try fleetServer.apply(to: &configuration)
+        if !certificateAuthorities.isEmpty { configuration.tls.certificateAuthorities = commaSeparated(certificateAuthorities).map(absolutePath) }
+        if let storeTLS = try storeTLS.settings() { configuration.storeTLS = storeTLS }
         if !publicURLs.isEmpty { configuration.publicURLs = publicURLs }
         if let pollTimeout {
             guard let seconds = parseGoDuration(pollTimeout), seconds > 0 else {

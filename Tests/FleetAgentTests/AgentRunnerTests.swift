@@ -17,10 +17,10 @@ import Testing
         let vault = AgentVault(directory: directory.path)
         let state = try await Enrollment.enroll(
             url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: true),
-            tags: ["test"], connectHost: "127.0.0.1"
+            tags: ["test"], options: FleetConnectionOptions(localFleetServerPort: fleet.port)
         )
         try vault.save(state)
-        return (AgentRunner(vault: vault, logger: Logger(label: "agent"), connectHost: "127.0.0.1", pollTimeout: 120), vault)
+        return (AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: 120), vault)
     }
 
     /// The policy body with Fleet pointing back at this test server.
@@ -114,7 +114,7 @@ import Testing
         let agentId = try #require(try vault.load()).agentId
 
         // A new process: only the vault on disk carries over.
-        let restarted = AgentRunner(vault: AgentVault(directory: directory.path), logger: Logger(label: "agent"), connectHost: "127.0.0.1", pollTimeout: 120)
+        let restarted = AgentRunner(vault: AgentVault(directory: directory.path), logger: Logger(label: "agent"), pollTimeout: 120)
         _ = try await fleet.store.addAction(ActionRecord(id: "settings-1", type: "SETTINGS", agentIds: [agentId]))
         #expect(try await restarted.checkinOnce() == .keepRunning)
         #expect(try await fleet.store.agents().count == 1)

@@ -1,0 +1,98 @@
+import FleetServer
+import FleetStore
+import FleetTLS
+import Foundation
+import Logging
+
+/// A Fleet Server run inside the agent's own process (`install --fleet-server-*`). The agent relies on it only once
+/// it answers `GET /api/status` as HEALTHY through the agent's own TLS settings, so a server certificate the agent
+/// would refuse is found before anything is written.
+public struct LocalFleetServer: Sendable {
+    public let configuration: FleetServerConfiguration
+    let logger: Logger
+
+    public init(configuration: FleetServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Starts the Fleet Server, waits until it is healthy as the agent sees it (`agent` names the URL and TLS the
+    /// agent uses; the connection goes to the bound loopback port), then runs `body` with the server and the
+    /// agent's connection options. The server stops when `body` returns; if the server stops first (SIGTERM),
+    /// `body` is cancelled.
+    public func run<T: Sendable>(
+        agentURL: String,
+        agentTLS: TLSSettings,
+        options: FleetConnectionOptions,
+        healthTimeout: Double,
+        body: @escaping @Sendable (FleetServer, FleetConnectionOptions) async throws -> T
+    ) async throws -> T {
+        let server = try await FleetServer(configuration: configuration, logger: logger)
+        return try await withThrowingTaskGroup(of: Ended<T>.self) { group in
+            let (listening, ready) = AsyncStream.makeStream(of: Int.self)
+            group.addTask {
+                defer { ready.finish() }
+                try await server.run { port in ready.yield(port) }
+                return .server
+            }
+            group.addTask {
+                var ports = listening.makeAsyncIterator()
+                // No port: the server failed to start, and its own task reports why.
+                guard let port = await ports.next() else { return .server }
+                var options = options
+                options.localFleetServerPort = port
+                let connection = try FleetConnection(url: agentURL, tls: agentTLS, options: options)
+                try await Self.waitUntilHealthy(connection, timeout: healthTimeout)
+                return .body(try await body(server, options))
+            }
+            var result: T?
+            while let ended = try await group.next() {
+                switch ended {
+                case .body(let value):
+                    result = value
+                    await server.stop()
+                case .server:
+                    group.cancelAll()
+                }
+            }
+            guard let result else {
+                throw FlotillaError("The Fleet Server in this process stopped before the agent was ready", hint: "see the log above")
+            }
+            return result
+        }
+    }
+
+    /// Which of the two tasks of `run` ended first.
+    enum Ended<T: Sendable>: Sendable {
+        case server
+        case body(T)
+    }
+
+    /// Polls `/api/status` until HEALTHY. A TLS refusal is final (it will not fix itself); a degraded or busy
+    /// server is asked again until `timeout`.
+    static func waitUntilHealthy(_ connection: FleetConnection, timeout: Double) async throws {
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        var last = "it did not answer"
+        while ContinuousClock.now < deadline {
+            do {
+                let answer = try await connection.send("GET", "/api/status", timeout: 10)
+                if answer.status == 200 { return }
+                last = "it answered /api/status with \(answer.status): \(answer.message)"
+            } catch {
+                throw FlotillaError("The agent cannot use the Fleet Server it runs: \(error.message)", hint: error.hint ?? "check --certificate-authorities against --fleet-server-cert")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw FlotillaError("The Fleet Server in this process was not healthy within \(Int(timeout)) s: \(last)", hint: "raise --fleet-server-timeout or check the store")
+    }
+
+    /// An enrollment token the agent spends on itself: one use, ten minutes, on the Fleet Server policy.
+    public static func selfEnrollmentToken(_ server: FleetServer) async throws -> String {
+        let policy = server.configuration.policyId ?? StoreSetup.fleetServerPolicyId
+        let made = try await StoreSetup.createEnrollmentToken(
+            server.store, policyId: policy, name: "fleet-server-bootstrap-\(ProcessInfo.processInfo.hostName)",
+            expiresAt: Date().addingTimeInterval(600), maxUses: 1
+        )
+        return made.secret
+    }
+}

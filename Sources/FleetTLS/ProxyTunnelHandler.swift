@@ -1,0 +1,60 @@
+import NIOCore
+
+/// Opens an HTTP CONNECT tunnel before TLS starts. It sits in front of the TLS handler and holds back
+/// `channelActive` until the proxy answers 200, so the TLS handshake begins only inside the tunnel.
+final class ProxyTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let target: String
+    let proxy: HTTPProxy
+    var answer = ByteBuffer()
+
+    init(targetHost: String, targetPort: Int, proxy: HTTPProxy) {
+        self.target = targetHost.contains(":") ? "[\(targetHost)]:\(targetPort)" : "\(targetHost):\(targetPort)"
+        self.proxy = proxy
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var request = "CONNECT \(target) HTTP/1.1\r\nHost: \(target)\r\n"
+        for (name, value) in proxy.headers { request += "\(name): \(value)\r\n" }
+        request += "\r\n"
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var chunk = unwrapInboundIn(data)
+        answer.writeBuffer(&chunk)
+        let text = String(buffer: answer)
+        guard let end = text.range(of: "\r\n\r\n") else {
+            if answer.readableBytes > 16_384 { fail(context, ProxyTunnelError(proxy: proxy.display, target: target, statusLine: "an answer with no end")) }
+            return
+        }
+        let statusLine = String(text[..<end.lowerBound].prefix { $0 != "\r" })
+        let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        guard status == 200 else {
+            fail(context, ProxyTunnelError(proxy: proxy.display, target: target, statusLine: statusLine))
+            return
+        }
+        // The tunnel is open: TLS starts now, and whatever followed the proxy's answer belongs to it.
+        answer.moveReaderIndex(forwardBy: text.utf8.distance(from: text.startIndex, to: end.upperBound))
+        let rest = answer
+        context.fireChannelActive()
+        if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    func fail(_ context: ChannelHandlerContext, _ error: ProxyTunnelError) {
+        context.fireErrorCaught(error)
+        context.close(promise: nil)
+    }
+}
+
+/// The proxy answered CONNECT with something other than 200.
+struct ProxyTunnelError: Error {
+    let proxy: String
+    let target: String
+    let statusLine: String
+}
