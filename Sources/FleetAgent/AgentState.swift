@@ -31,7 +31,7 @@ public struct AgentState: Codable, Equatable, Sendable {
     public var rejectedPolicyRevision: Int?
     public var rejectionReason: String?
 
-    public init(agentId: String, accessAPIKey: String, fleetHosts: [String], fleetTLS: TLSSettings, connection: FleetConnectionOptions, policyId: String, enrolledAt: String, tags: [String]) {
+    public init(agentId: String, accessAPIKey: String, fleetHosts: [String], fleetTLS: TLSSettings, connection: FleetConnectionOptions = FleetConnectionOptions(), policyId: String, enrolledAt: String, tags: [String]) {
         self.agentId = agentId
         self.accessAPIKey = accessAPIKey
         self.fleetHosts = fleetHosts

@@ -41,21 +41,26 @@ public struct LocalFleetServer: Sendable {
                 guard let port = await ports.next() else { return .server }
                 var options = options
                 options.localFleetServerPort = port
-                let connection = try FleetConnection(url: agentURL, tls: agentTLS, options: options)
-                try await Self.waitUntilHealthy(connection, timeout: healthTimeout)
-                return .body(try await body(server, options))
+                do {
+                    let connection = try FleetConnection(url: agentURL, tls: agentTLS, options: options)
+                    try await Self.waitUntilHealthy(connection, timeout: healthTimeout)
+                    return .body(.success(try await body(server, options)))
+                } catch {
+                    return .body(.failure(error))
+                }
             }
-            var result: T?
+            var result: Result<T, any Error>?
             while let ended = try await group.next() {
                 switch ended {
-                case .body(let value):
-                    result = value
+                case .body(let outcome):
+                    // Stopped as SIGTERM would stop it: cancelling it mid-flight would cut connections and log errors.
+                    result = outcome
                     await server.stop()
                 case .server:
                     group.cancelAll()
                 }
             }
-            guard let result else {
+            guard let result = try result?.get() else {
                 throw FlotillaError("The Fleet Server in this process stopped before the agent was ready", hint: "see the log above")
             }
             return result
@@ -65,7 +70,7 @@ public struct LocalFleetServer: Sendable {
     /// Which of the two tasks of `run` ended first.
     enum Ended<T: Sendable>: Sendable {
         case server
-        case body(T)
+        case body(Result<T, any Error>)
     }
 
     /// Polls `/api/status` until HEALTHY. A TLS refusal is final (it will not fix itself); a degraded or busy

@@ -101,10 +101,11 @@ struct StoreLinkOptions: ParsableArguments {
 }
 
 extension Logger {
-    /// A logger for a component that runs inside a command: warnings and errors only, on stderr.
+    /// A logger for a component that runs briefly inside a command which reports failures itself (one sentence):
+    /// only errors, on stderr.
     static func quiet(_ label: String) -> Logger {
         var logger = Logger(label: label, factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = .warning
+        logger.logLevel = .error
         return logger
     }
 }
