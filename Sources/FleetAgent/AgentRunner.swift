@@ -138,6 +138,7 @@ public final class AgentRunner: Sendable {
                 if try await checkinOnce() == .unenrolled { return }
                 backoff.reset()
             } catch {
+                if Task.isCancelled { return }  // stopping: the failure is the stop itself
                 let delay = backoff.next()
                 logger.warning("\(error.description); retrying in \(Int(delay)) s")
                 try? await Task.sleep(for: .seconds(delay))

@@ -19,58 +19,67 @@ public struct LocalFleetServer: Sendable {
     /// Starts the Fleet Server, waits until it is healthy as the agent sees it (`agent` names the URL and TLS the
     /// agent uses; the connection goes to the bound loopback port), then runs `body` with the server and the
     /// agent's connection options. The server stops when `body` returns; if the server stops first (SIGTERM),
-    /// `body` is cancelled.
+    /// `body` is cancelled and the result is nil.
     public func run<T: Sendable>(
         agentURL: String,
         agentTLS: TLSSettings,
         options: FleetConnectionOptions,
         healthTimeout: Double,
         body: @escaping @Sendable (FleetServer, FleetConnectionOptions) async throws -> T
-    ) async throws -> T {
+    ) async throws -> T? {
         let server = try await FleetServer(configuration: configuration, logger: logger)
-        return try await withThrowingTaskGroup(of: Ended<T>.self) { group in
+        return try await withThrowingTaskGroup(of: Result<T?, any Error>?.self) { group in
             let (listening, ready) = AsyncStream.makeStream(of: Int.self)
             group.addTask {
                 defer { ready.finish() }
                 try await server.run { port in ready.yield(port) }
-                return .server
+                return nil
             }
             group.addTask {
                 var ports = listening.makeAsyncIterator()
                 // No port: the server failed to start, and its own task reports why.
-                guard let port = await ports.next() else { return .server }
-                var options = options
-                options.localFleetServerPort = port
+                guard let port = await ports.next() else { return nil }
+                var local = options
+                local.localFleetServerPort = port
+                let options = local
                 do {
                     let connection = try FleetConnection(url: agentURL, tls: agentTLS, options: options)
                     try await Self.waitUntilHealthy(connection, timeout: healthTimeout)
-                    return .body(.success(try await body(server, options)))
+                    return .success(try await Self.untilStopping(server) { try await body(server, options) })
                 } catch {
-                    return .body(.failure(error))
+                    return .failure(error)
                 }
             }
-            var result: Result<T, any Error>?
+            var result: Result<T?, any Error>?
             while let ended = try await group.next() {
-                switch ended {
-                case .body(let outcome):
+                if let outcome = ended {
                     // Stopped as SIGTERM would stop it: cancelling it mid-flight would cut connections and log errors.
                     result = outcome
                     await server.stop()
-                case .server:
-                    group.cancelAll()
                 }
             }
-            guard let result = try result?.get() else {
-                throw FlotillaError("The Fleet Server in this process stopped before the agent was ready", hint: "see the log above")
-            }
-            return result
+            return try result?.get() ?? nil
         }
     }
 
-    /// Which of the two tasks of `run` ended first.
-    enum Ended<T: Sendable>: Sendable {
-        case server
-        case body(Result<T, any Error>)
+    /// Runs `body`, cancelling it as soon as the server begins to shut down (SIGTERM), so the agent stops before
+    /// its server's listener closes rather than after a last check-in finds it gone. Nil when it was stopped so.
+    static func untilStopping<T: Sendable>(_ server: FleetServer, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
+        try await withThrowingTaskGroup(of: BodyOrStopping<T>.self) { group in
+            group.addTask { .body(try await body()) }
+            group.addTask {
+                await server.waitUntilStopping()
+                return .stopping
+            }
+            guard case .body(let value) = try await group.next() else {
+                // Whatever the cancelled body ends with (an error, most likely) is the stop itself.
+                group.cancelAll()
+                while (try? await group.next()) != nil {}
+                return nil
+            }
+            group.cancelAll()
+            return value
+        }
     }
 
     /// Polls `/api/status` until HEALTHY. A TLS refusal is final (it will not fix itself); a degraded or busy
@@ -100,4 +109,10 @@ public struct LocalFleetServer: Sendable {
         )
         return made.secret
     }
+}
+
+/// Which of `untilStopping`'s two tasks ended first.
+private enum BodyOrStopping<T: Sendable>: Sendable {
+    case body(T)
+    case stopping
 }

@@ -38,10 +38,15 @@ public final class CheckinBatcher: Sendable {
 
     /// Flushes every `interval` until cancelled, then once more.
     public func run() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+        while (try? await Task.sleep(for: interval)) != nil {
             await flush()
         }
-        await flush()
+        await finalFlush()
+    }
+
+    /// A flush that cancellation cannot cut short: the store refuses work from a cancelled task, and these
+    /// check-ins would be lost at shutdown.
+    public func finalFlush() async {
+        await Task { await self.flush() }.value
     }
 }

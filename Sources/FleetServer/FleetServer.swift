@@ -20,6 +20,8 @@ public final class FleetServer: Sendable {
     let logger: Logger
     /// The running service group, so `stop()` can shut it down as SIGTERM would.
     let running = LockedBox<ServiceGroup?>(nil)
+    /// Finished when the graceful shutdown begins.
+    let stopping: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
 
     /// Checks everything before serving: TLS files, the store, the service token. Fails with one sentence.
     public init(configuration: FleetServerConfiguration, logger: Logger) async throws(FlotillaError) {
@@ -65,7 +67,11 @@ public final class FleetServer: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Services shut down in reverse order: the notice goes first, before the listener closes.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: StoppingNotice(server: self), successTerminationBehavior: .ignore)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
         running.withLock { $0 = group }
         do {
             try await group.run()
@@ -80,6 +86,12 @@ public final class FleetServer: Sendable {
         await running.withLock { $0 }?.triggerGracefulShutdown()
     }
 
+    /// Returns when the server begins to shut down (or the caller is cancelled), so work that depends on it can
+    /// end before the listener closes. For one caller: the agent running this server.
+    public func waitUntilStopping() async {
+        for await _ in stopping.stream {}
+    }
+
     func serverBuilder() -> HTTPServerBuilder {
         guard let tls else { return .http1() }
         let identities = self.identities, logger = self.logger
@@ -90,6 +102,16 @@ public final class FleetServer: Sendable {
 
     /// How many check-ins are waiting now.
     public var waitingCheckins: Int { hub.waitingCount }
+
+    /// Tells `waitUntilStopping()` that the graceful shutdown has begun.
+    struct StoppingNotice: Service {
+        let server: FleetServer
+
+        func run() async throws {
+            try? await ServiceLifecycle.gracefulShutdown()
+            server.stopping.continuation.finish()
+        }
+    }
 
     /// The loops that run beside the listener, and the orderly end of the store.
     struct BackgroundWork: Service {
@@ -104,8 +126,8 @@ public final class FleetServer: Sendable {
                 server.hub.shutdown()
                 group.cancelAll()
             }
-            await server.batcher.flush()
-            try await server.store.close()
+            await server.batcher.finalFlush()
+            try await Task { try await server.store.close() }.value
             server.logger.info("Fleet Server stopped; pending check-ins were written and the store closed")
         }
     }

@@ -31,7 +31,7 @@ struct AgentSetupOptions: ParsableArguments {
             return try await Enrollment.enroll(url: url, token: token, tls: tls, tags: tags, id: id, replaceToken: replaceToken, options: options)
         }
         let local = LocalFleetServer(configuration: configuration, logger: Logger.quiet("fleet-server"))
-        return try await local.run(agentURL: url, agentTLS: tls, options: options, healthTimeout: try fleetServer.timeoutSeconds()) { server, options in
+        let state = try await local.run(agentURL: url, agentTLS: tls, options: options, healthTimeout: try fleetServer.timeoutSeconds()) { server, options in
             say("Fleet Server is running in this agent and answers at \(url) (through 127.0.0.1:\(options.localFleetServerPort ?? 0)).")
             let secret: String
             if let token { secret = token } else { secret = try await LocalFleetServer.selfEnrollmentToken(server) }
@@ -39,6 +39,8 @@ struct AgentSetupOptions: ParsableArguments {
             state.fleetServer = configuration
             return state
         }
+        guard let state else { throw FlotillaError("Stopped by a signal before the agent was enrolled; nothing was installed") }
+        return state
     }
 
     /// The configuration of the Fleet Server this agent runs, checked; nil when no --fleet-server-* flag was given.

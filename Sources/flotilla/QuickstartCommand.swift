@@ -46,7 +46,7 @@ struct Quickstart: AsyncParsableCommand {
         let vault = AgentVault(directory: "\(root)/agent/state")
         let url = "https://\(host):\(port)"
         let local = LocalFleetServer(configuration: configuration, logger: Logger(label: "fleet-server"))
-        try await local.run(agentURL: url, agentTLS: agentTLS, options: FleetConnectionOptions(proxyDisabled: true), healthTimeout: 60) { _, options in
+        _ = try await local.run(agentURL: url, agentTLS: agentTLS, options: FleetConnectionOptions(proxyDisabled: true), healthTimeout: 60) { _, options in
             say("Fleet Server listening on \(url) (client certificates required).")
             if var state = try vault.load() {
                 // The quickstart owns this agent: follow the server if it moved to another port.
@@ -58,9 +58,10 @@ struct Quickstart: AsyncParsableCommand {
                 let state = try await Enrollment.enroll(url: url, token: secrets.enrollmentToken, tls: agentTLS, tags: ["quickstart"], options: options)
                 try vault.save(state)
                 say("Enrolled agent \(state.agentId).")
+                // Its first check-in brings the policy at once, so the status below shows it applied.
+                _ = try await AgentRunner(vault: vault, logger: Logger(label: "agent")).checkinOnce()
             }
             let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"))
-            _ = try await runner.checkinOnce()
             if let state = try vault.load() {
                 say("")
                 say(AgentStatusReport(state).text)
