@@ -126,6 +126,21 @@ import Testing
         let report = try JSONValue(data: Data(status.stdout.utf8))
         #expect(report["policy_revision"]?.intValue == 2)
         #expect(report["fleet_server"] == nil)
+
+        // A policy whose Fleet TLS settings would cut the agent off (a CA that does not sign the server): the agent
+        // keeps its working settings, says it is degraded, and still takes the next good revision.
+        policy.body = #"{"fleet":{"ssl":{"certificate_authorities":["\#(prepared.cert("es-ca.crt"))"]}},"inputs":[]}"#
+        let broken = try SQLiteStore(path: prepared.store)
+        _ = try await broken.savePolicy(policy)
+        let degraded = try await prepared.waitForAgent { $0.id == joined.id && $0.lastStatus == "degraded" }
+        #expect(degraded?.policyRevision == 3)  // seen, so not sent again, but not applied
+        #expect(degraded?.lastMessage?.contains("not applied") == true)
+        policy.body = #"{"inputs":[]}"#
+        _ = try await broken.savePolicy(policy)
+        try await broken.close()
+        #expect(try await prepared.waitForAgent { $0.id == joined.id && $0.lastStatus == "online" && $0.policyRevision == 4 } != nil)
+        let after = try await flotilla(["status", "--base-path", second, "--output", "json"])
+        #expect(try JSONValue(data: Data(after.stdout.utf8))["policy_revision"]?.intValue == 4)
     }
 
     @Test func seedsMutualInstallWorksWhenTheServerCertificateNamesOnlyThePublicHost() async throws {

@@ -48,14 +48,19 @@ public final class TestHTTPSServer: Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         let peer: NIOLockedValueBox<PeerIdentity?>
         var keepAlive = true
+        /// Headers named X-Echo-* are answered back, so clients' extra headers can be checked.
+        var echoed: [String] = []
 
         init(peer: NIOLockedValueBox<PeerIdentity?>) { self.peer = peer }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let part = unwrapInboundIn(data)
-            if case .head(let request) = part { keepAlive = request.isKeepAlive }
+            if case .head(let request) = part {
+                keepAlive = request.isKeepAlive
+                echoed = request.headers.filter { $0.name.lowercased().hasPrefix("x-echo-") }.map { ";\($0.name.lowercased())=\($0.value)" }
+            }
             guard case .end = part else { return }
-            let body = "client=\(peer.withLockedValue { $0?.subject } ?? "anonymous")"
+            let body = "client=\(peer.withLockedValue { $0?.subject } ?? "anonymous")" + echoed.joined()
             var head = HTTPResponseHead(version: .http1_1, status: .ok)
             head.headers.add(name: "Content-Length", value: "\(body.utf8.count)")
             context.write(wrapOutboundOut(.head(head)), promise: nil)
