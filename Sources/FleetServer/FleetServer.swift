@@ -12,7 +12,7 @@ public final class FleetServer: Sendable {
     /// The version `/api/status` reports to authenticated agents.
     public static let AgentAPIVersion = "0.1.0"
     public let configuration: FleetServerConfiguration
-    public let store: SQLiteStore
+    public let store: any Store
     public let tls: TLSServerContext?
     let hub = CheckinHub()
     let identities = PeerIdentities()
@@ -32,23 +32,35 @@ public final class FleetServer: Sendable {
         } else {
             tls = try TLSServerContext(settings: configuration.tls, role: "Fleet Server")
         }
-        do {
-            store = try SQLiteStore(path: configuration.storePath)
-        } catch {
-            throw FlotillaError("Cannot open the store \(configuration.storePath) (\(error))", hint: "check the path and its permissions")
+        let store = try await configuration.openStore(logger: logger)
+        if let problem = await Self.problem(serving: configuration, from: store) {
+            try? await store.close()
+            throw problem
         }
-        guard let token = configuration.serviceToken, !token.isEmpty else {
-            throw FlotillaError("No service token was given", hint: "pass --fleet-server-service-token or --fleet-server-service-token-path (flotilla server init prints one)")
-        }
-        let known = (try? await store.serviceTokenExists(secretHash: Secrets.hash(token))) ?? false
-        guard known else {
-            throw FlotillaError("The service token is not known to the store \(configuration.storePath)", hint: "use the token flotilla server init printed for this store, or make one with flotilla server init")
-        }
-        if let policyId = configuration.policyId, (try? await store.policy(id: policyId)) == nil {
-            throw FlotillaError("The Fleet Server policy \(policyId) does not exist in the store", hint: "check --fleet-server-policy")
-        }
+        self.store = store
         batcher = CheckinBatcher(store: store, interval: .seconds(configuration.checkinFlushSeconds), logger: logger)
         store.changes.listen { [hub] change in hub.handle(change) }
+    }
+
+    /// Why this configuration cannot serve from `store`: no service token, one the store does not know (or was
+    /// revoked), or a Fleet Server policy that does not exist.
+    static func problem(serving configuration: FleetServerConfiguration, from store: any Store) async -> FlotillaError? {
+        guard let token = configuration.serviceToken, !token.isEmpty else {
+            return FlotillaError("No service token was given", hint: "pass --fleet-server-service-token or --fleet-server-service-token-path (flotilla server init prints one)")
+        }
+        let known: Bool
+        do {
+            known = try await store.serviceTokenExists(secretHash: Secrets.hash(token))
+        } catch {
+            return FlotillaError("The store \(store.description) could not be read (\(error))", hint: "check that it runs")
+        }
+        guard known else {
+            return FlotillaError("The service token is not known to the store \(store.description), or was revoked", hint: "use the token flotilla server init printed for this store, or make one with flotilla server init")
+        }
+        if let policyId = configuration.policyId, (try? await store.policy(id: policyId)) == nil {
+            return FlotillaError("The Fleet Server policy \(policyId) does not exist in the store", hint: "check --fleet-server-policy")
+        }
+        return nil
     }
 
     /// Serves until SIGTERM/SIGINT (or the task is cancelled): then stops accepting, answers waiting check-ins with
@@ -121,7 +133,7 @@ public final class FleetServer: Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await server.hub.runSweeper() }
                 group.addTask { await server.batcher.run() }
-                group.addTask { await server.store.watchForeignChanges() }
+                group.addTask { await server.store.run() }
                 try? await ServiceLifecycle.gracefulShutdown()
                 server.hub.shutdown()
                 group.cancelAll()

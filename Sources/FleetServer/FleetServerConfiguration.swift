@@ -11,11 +11,14 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public var insecureHTTP: Bool = false
     /// Where the embedded store and other state live.
     public var dataDirectory: String = "./flotilla-data"
-    /// The store: an SQLite path or `sqlite:` URL. Default: `fleet.sqlite` in the data directory.
+    /// The store: an SQLite path or `sqlite:` URL (default: `fleet.sqlite` in the data directory), or a
+    /// `postgres://user@host:port/database` URL.
     public var store: String?
     /// TLS towards a networked store (`--fleet-server-es-ca`, `-es-cert`, ...): the server's CA, a pin, or the
     /// client certificate the Fleet Server presents. An SQLite file has no use for it.
     public var storeTLS: TLSSettings?
+    /// A file holding the store password (PostgreSQL with password authentication); else `PGPASSWORD`.
+    public var storePasswordFile: String?
     /// The service token the Fleet Server presents to the store.
     public var serviceToken: String?
     /// The Fleet Server policy this server serves under.
@@ -37,7 +40,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case host, port, tls, store, storeTLS = "store_tls", policyId = "policy_id"
+        case host, port, tls, store, storeTLS = "store_tls", storePasswordFile = "store_password_file", policyId = "policy_id"
         case insecureHTTP = "insecure_http", dataDirectory = "data_directory", serviceToken = "service_token"
         case publicURLs = "public_urls", pollTimeoutSeconds = "poll_timeout_seconds"
         case minimumPollTimeoutSeconds = "minimum_poll_timeout_seconds", pollJitterSeconds = "poll_jitter_seconds"
@@ -55,6 +58,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         d.dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? d.dataDirectory
         d.store = try c.decodeIfPresent(String.self, forKey: .store)
         d.storeTLS = try c.decodeIfPresent(TLSSettings.self, forKey: .storeTLS)
+        d.storePasswordFile = try c.decodeIfPresent(String.self, forKey: .storePasswordFile)
         d.serviceToken = try c.decodeIfPresent(String.self, forKey: .serviceToken)
         d.policyId = try c.decodeIfPresent(String.self, forKey: .policyId)
         d.publicURLs = try c.decodeIfPresent([String].self, forKey: .publicURLs) ?? []
@@ -73,10 +77,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public static func checkStore(_ store: String) throws(FlotillaError) {
         let lowered = store.lowercased()
         if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-            throw FlotillaError("--fleet-server-es=\(store) is an Elasticsearch URL, which Flotilla does not use", hint: "give an SQLite path (or sqlite:PATH) made by flotilla server init; PostgreSQL comes with postgres:// URLs")
-        }
-        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
-            throw FlotillaError("--fleet-server-es=\(store) names a PostgreSQL store, which this Flotilla does not support yet", hint: "give an SQLite path (or sqlite:PATH) made by flotilla server init")
+            throw FlotillaError("--fleet-server-es=\(store) is an Elasticsearch URL, which Flotilla does not use", hint: "give an SQLite path (or sqlite:PATH) made by flotilla server init, or a postgres://user@host:port/database URL")
         }
     }
 

@@ -69,6 +69,12 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public var description: String { path }
+
+    public func run() async {
+        await watchForeignChanges()
+    }
+
     public func ping() async throws {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }

@@ -5,8 +5,14 @@ import Foundation
 /// Changes that agents must hear about (a new policy revision, a new action) are announced on `changes`, so a
 /// Fleet Server wakes waiting check-ins from one notification instead of querying per agent.
 public protocol Store: Sendable {
+    /// Where the store is, for messages: a path or a URL without secrets.
+    var description: String { get }
+
     /// Fails when the store cannot be reached; `/api/status` reports DEGRADED then.
     func ping() async throws
+
+    /// Hears of changes committed by other processes and announces them on `changes`, until cancelled.
+    func run() async
 
     // Policies
     func policy(id: String) async throws -> PolicyRecord?

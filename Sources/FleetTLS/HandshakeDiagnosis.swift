@@ -94,10 +94,12 @@ public enum HandshakeDiagnosis {
     }
 
     static func caHint(_ client: TLSClientContext?) -> String {
+        // The store's CAs come from their own flag; every other link's from --certificate-authorities.
+        let flag = client?.role == "store" ? "--fleet-server-es-ca" : "--certificate-authorities"
         guard let client, !client.settings.certificateAuthorities.isEmpty else {
-            return "give the CA that signed the server's certificate (certificate_authorities, --certificate-authorities)"
+            return "give the CA that signed the server's certificate (certificate_authorities, \(flag))"
         }
-        return "check the CAs given in certificate_authorities (--certificate-authorities) and the server's certificate"
+        return "check the CAs given in certificate_authorities (\(flag)) and the server's certificate"
     }
 }
 

@@ -52,9 +52,11 @@ struct AgentSetupOptions: ParsableArguments {
         try FleetServerConfiguration.checkStore(storeURL)
         var configuration = FleetServerConfiguration()
         configuration.store = storeURL
-        configuration.store = absolutePath(configuration.storePath)
-        guard FileManager.default.fileExists(atPath: configuration.storePath) else {
-            throw FlotillaError("The store \(configuration.storePath) (--fleet-server-es) does not exist", hint: "prepare it with flotilla server init --fleet-server-es \(configuration.storePath)")
+        if !configuration.usesPostgres {
+            configuration.store = absolutePath(configuration.storePath)
+            guard FileManager.default.fileExists(atPath: configuration.storePath) else {
+                throw FlotillaError("The store \(configuration.storePath) (--fleet-server-es) does not exist", hint: "prepare it with flotilla server init --fleet-server-es \(configuration.storePath)")
+            }
         }
         configuration.dataDirectory = URL(fileURLWithPath: basePath).standardizedFileURL.path + "/fleet-server"
         try fleetServer.server.apply(to: &configuration)
@@ -70,8 +72,8 @@ struct AgentSetupOptions: ParsableArguments {
         if agentTLS.verificationMode == .full {
             try CertificateCheck.requireCovers(certificate, host: try FleetEndpoint(url: enrollment.url).host, flag: "--fleet-server-cert", urlFlag: "--url")
         }
-        if let storeTLS = try store.tls.settings() {
-            configuration.storeTLS = storeTLS
+        try store.tls.apply(to: &configuration)
+        if configuration.storeTLS != nil, !configuration.usesPostgres {
             say("The --fleet-server-es-* TLS files are valid; the SQLite store \(configuration.storePath) is a local file and does not use them.")
         }
         configuration.publicURLs = [enrollment.url]
@@ -96,7 +98,7 @@ struct BootstrapOptions: ParsableArguments {
 
 /// Where the Fleet Server run by this agent keeps its state, and TLS towards it.
 struct StoreLinkOptions: ParsableArguments {
-    @Option(name: .customLong("fleet-server-es"), help: "The store: an SQLite path or sqlite: URL made by flotilla server init.")
+    @Option(name: .customLong("fleet-server-es"), help: "The store made by flotilla server init: an SQLite path or sqlite: URL, or postgres://user@host:port/database.")
     var store: String?
 
     @OptionGroup var tls: StoreTLSOptions

@@ -70,6 +70,9 @@ struct FleetServerOptions: ParsableArguments {
 /// How Fleet Server checks a networked store and what it presents to it. The SQLite store is a local file and
 /// uses none of this; PostgreSQL does.
 struct StoreTLSOptions: ParsableArguments {
+    @Option(name: .customLong("fleet-server-es-password-file"), help: "A file holding the store user's password (else PGPASSWORD).")
+    var passwordFile: String?
+
     @Option(name: .customLong("fleet-server-es-ca"), help: "CA files that sign the store's certificate (comma-separated).")
     var certificateAuthorities: [String] = []
 
@@ -86,6 +89,11 @@ struct StoreTLSOptions: ParsableArguments {
     var insecure = false
 
     var isEmpty: Bool { certificateAuthorities.isEmpty && trustedFingerprint == nil && certificate == nil && key == nil && !insecure }
+
+    func apply(to configuration: inout FleetServerConfiguration) throws {
+        if let settings = try settings() { configuration.storeTLS = settings }
+        if let passwordFile { configuration.storePasswordFile = absolutePath(passwordFile) }
+    }
 
     /// The settings, with every file loaded and checked now; nil when no flag was given.
     func settings() throws -> TLSSettings? {

@@ -18,11 +18,13 @@ struct Server: AsyncParsableCommand {
 
 /// The options that say where the store is, shared by every server subcommand.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("fleet-server-es"), help: "The store: an SQLite path or sqlite: URL. Default: fleet.sqlite in the data directory.")
+    @Option(name: .customLong("fleet-server-es"), help: "The store: an SQLite path or sqlite: URL (default: fleet.sqlite in the data directory), or postgres://user@host:port/database.")
     var store: String?
 
     @Option(name: .customLong("data-dir"), help: "Where Fleet Server keeps its state.")
     var dataDirectory: String?
+
+    @OptionGroup var link: StoreTLSOptions
 
     func apply(to configuration: inout FleetServerConfiguration) throws {
         if let store {
@@ -30,18 +32,14 @@ struct StoreOptions: ParsableArguments {
             configuration.store = store
         }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
+        try link.apply(to: &configuration)
     }
 
     /// Opens the store, runs `body`, and closes the store whatever happens.
-    func withStore<T>(_ body: (SQLiteStore) async throws -> T) async throws -> T {
+    func withStore<T>(_ body: (any Store) async throws -> T) async throws -> T {
         var configuration = FleetServerConfiguration()
         try apply(to: &configuration)
-        let store: SQLiteStore
-        do {
-            store = try SQLiteStore(path: configuration.storePath)
-        } catch {
-            throw FlotillaError("Cannot open the store \(configuration.storePath) (\(error))", hint: "check the path and its permissions")
-        }
+        let store = try await configuration.openStore(logger: Logger.quiet("store"))
         do {
             let result = try await body(store)
             try await store.close()
@@ -59,11 +57,9 @@ struct ServerRun: AsyncParsableCommand {
     @Option(help: "A YAML configuration file; flags override it.")
     var config: String?
 
-    @OptionGroup var storeOptions: StoreOptions
-
     @OptionGroup(title: "Fleet Server") var fleetServer: FleetServerOptions
 
-    @OptionGroup(title: "Fleet Server → store TLS (PostgreSQL)") var storeTLS: StoreTLSOptions
+    @OptionGroup(title: "Fleet Server → store") var storeOptions: StoreOptions
 
     @Option(name: .customLong("certificate-authorities"), help: "CAs that sign agents' client certificates (comma-separated).")
     var certificateAuthorities: [String] = []
@@ -92,7 +88,6 @@ struct ServerRun: AsyncParsableCommand {
         try storeOptions.apply(to: &configuration)
         try fleetServer.apply(to: &configuration)
         if !certificateAuthorities.isEmpty { configuration.tls.certificateAuthorities = commaSeparated(certificateAuthorities).map(absolutePath) }
-        if let storeTLS = try storeTLS.settings() { configuration.storeTLS = storeTLS }
         if !publicURLs.isEmpty { configuration.publicURLs = publicURLs }
         if let pollTimeout {
             guard let seconds = parseGoDuration(pollTimeout), seconds > 0 else {
@@ -137,7 +132,7 @@ struct ServerInit: AsyncParsableCommand {
     var enrollmentTokenPath: String?
 
     func run() async throws {
-        let (made, path) = try await storeOptions.withStore { store in (try await StoreSetup.initialize(store), store.path) }
+        let (made, path) = try await storeOptions.withStore { store in (try await StoreSetup.initialize(store), store.description) }
         print("Initialized the store \(path).")
         print("  Fleet Server policy: \(made.fleetServerPolicyId)")
         print("  Agent policy:        \(made.agentPolicyId)")

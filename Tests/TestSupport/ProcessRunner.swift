@@ -21,15 +21,11 @@ public enum ProcessRunner {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        // Read both pipes to the end before waiting, so a chatty program cannot block on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        // Both pipes are drained while it runs, so a chatty program cannot block on a full pipe. The end is the
+        // program's exit, not the pipes' end of file: a server it started (pg_ctl starts postgres) may hold them.
+        let printed = PipeCollector(out.fileHandleForReading), complained = PipeCollector(err.fileHandleForReading)
+        while process.isRunning { usleep(2_000) }
+        return ProcessResult(status: process.terminationStatus, stdout: printed.collected(), stderr: complained.collected())
     }
 
     public static func which(_ name: String) throws -> String {
@@ -136,5 +132,34 @@ extension BackgroundProcess {
         condition.lock()
         defer { condition.unlock() }
         return buffer
+    }
+}
+
+/// Reads a pipe on its own thread until its end of file.
+final class PipeCollector: @unchecked Sendable {  // `data` and `ended` are guarded by `condition`
+    let condition = NSCondition()
+    var data = Data()
+    var ended = false
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                condition.lock()
+                if chunk.isEmpty { ended = true } else { data.append(chunk) }
+                condition.broadcast()
+                condition.unlock()
+                if chunk.isEmpty { return }
+            }
+        }
+    }
+
+    /// What was read, once the pipe ended or, when something else still holds it open, after a short grace.
+    func collected(grace: TimeInterval = 0.2) -> String {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(grace)
+        while !ended, condition.wait(until: deadline) {}
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -14,23 +14,38 @@ public final class TestFleetServer: Sendable {
     public let logs: LogCapture
     let task: Task<Void, any Error>
 
-    public var store: SQLiteStore { server.store }
+    public var store: any Store { server.store }
+
+    /// Where a test Fleet Server keeps its state.
+    public enum StoreChoice: Sendable {
+        /// A fresh SQLite file, initialized.
+        case sqlite
+        /// A PostgreSQL database already initialized (`PostgresInstance.initializeStore`), which several servers may share.
+        case postgres(PostgresInstance, database: String, secrets: StoreSetup.Initialized, certificateRole: Bool = false)
+    }
 
     public static func start(
         clientAuth: TLSSettings.ClientAuth = .none,
+        store: StoreChoice = .sqlite,
         adjust: (inout FleetServerConfiguration) -> Void = { _ in }
     ) async throws -> TestFleetServer {
         let certs = CertificateFixtures.shared
         let directory = TemporaryDirectory("flotilla-server")
-        let storePath = directory.file("fleet.sqlite")
-        let setupStore = try SQLiteStore(path: storePath)
-        let initialized = try await StoreSetup.initialize(setupStore)
-        try await setupStore.close()
-
         var configuration = FleetServerConfiguration()
+        let initialized: StoreSetup.Initialized
+        switch store {
+        case .sqlite:
+            let storePath = directory.file("fleet.sqlite")
+            let setupStore = try SQLiteStore(path: storePath)
+            initialized = try await StoreSetup.initialize(setupStore)
+            try await setupStore.close()
+            configuration.store = storePath
+        case .postgres(let instance, let database, let secrets, let certificateRole):
+            instance.configure(&configuration, database: database, certificateRole: certificateRole)
+            initialized = secrets
+        }
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        configuration.store = storePath
         configuration.serviceToken = initialized.serviceToken
         configuration.tls = certs.serverSettings(clientAuth: clientAuth)
         configuration.publicURLs = ["https://localhost:8220"]

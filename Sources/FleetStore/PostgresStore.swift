@@ -1,0 +1,409 @@
+import FleetTLS
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The store for more than one machine: PostgreSQL over verified TLS, shared by several Fleet Servers.
+///
+/// Writes that agents must hear about send `NOTIFY flotilla_changes` in their transaction. Each Fleet Server keeps
+/// one connection listening; on every notification, and after every reconnection, it reads what changed since the
+/// last position it announced (policy revisions, action sequence), so nothing is missed while a connection was
+/// down, and the cost is per change, never per agent.
+public final class PostgresStore: Store {
+    public let changes = StoreChanges()
+    public let link: PostgresLink
+    let connections: PostgresConnections
+    let logger: Logger
+    let announced = LockedBox(Announced())
+    static let channel = "flotilla_changes"
+
+    struct Announced {
+        var actionSequence: Int64 = 0
+        var revisions: [String: Int] = [:]
+    }
+
+    public var description: String { link.display }
+
+    /// Connects (failing with one sentence), applies pending migrations, and reads the current positions.
+    public init(link: PostgresLink, logger: Logger) async throws(FlotillaError) {
+        self.link = link
+        self.logger = logger
+        connections = PostgresConnections(link: link, logger: logger)
+        do {
+            try await connections.withConnection { connection in
+                try await PostgresSchema.migrate(connection, logger: logger)
+            }
+            let start = try await readPositions()
+            announced.withLock { $0 = start }
+        } catch let error as FlotillaError {
+            await connections.close()
+            throw error
+        } catch {
+            await connections.close()
+            let reason = (error as? PSQLError)?.serverInfo?[.message] ?? "\(error)"
+            throw FlotillaError("The store \(link.display) could not prepare its tables (\(reason))", hint: "let user \(link.user) create tables in database \(link.database), for instance by making it the owner")
+        }
+    }
+
+    func readPositions() async throws -> Announced {
+        try await connections.withConnection { connection in
+            var positions = Announced()
+            for try await sequence in try await connection.query("SELECT COALESCE(MAX(sequence), 0)::BIGINT FROM actions", logger: logger).decode(Int64.self) {
+                positions.actionSequence = sequence
+            }
+            for try await (id, revision) in try await connection.query("SELECT id, revision FROM policies", logger: logger).decode((String, Int).self) {
+                positions.revisions[id] = revision
+            }
+            return positions
+        }
+    }
+
+    /// Announces a change unless it was announced already (this process wrote it, or a notification came twice).
+    func announce(_ change: StoreChange) {
+        let isNew = announced.withLock { known -> Bool in
+            switch change {
+            case .policy(let id, let revision):
+                guard revision > known.revisions[id] ?? 0 else { return false }
+                known.revisions[id] = revision
+            case .action(let sequence, _):
+                guard sequence > known.actionSequence else { return false }
+                known.actionSequence = sequence
+            }
+            return true
+        }
+        if isNew { changes.publish(change) }
+    }
+
+    /// Reads what other Fleet Servers committed since the last announced position, and announces it.
+    func catchUp() async throws {
+        let since = announced.withLock { $0.actionSequence }
+        let (policies, targets) = try await connections.withConnection { connection in
+            var policies: [(String, Int)] = []
+            for try await row in try await connection.query("SELECT id, revision FROM policies", logger: logger).decode((String, Int).self) {
+                policies.append(row)
+            }
+            var targets: [(Int64, String)] = []
+            let query: PostgresQuery = "SELECT sequence, agent_id FROM action_targets WHERE sequence > \(since) ORDER BY sequence"
+            for try await row in try await connection.query(query, logger: logger).decode((Int64, String).self) {
+                targets.append(row)
+            }
+            return (policies, targets)
+        }
+        for (id, revision) in policies { announce(.policy(id: id, revision: revision)) }
+        for (sequence, rows) in Dictionary(grouping: targets, by: \.0).sorted(by: { $0.key < $1.key }) {
+            announce(.action(sequence: sequence, agentIds: rows.map(\.1)))
+        }
+    }
+
+    /// Listens for other Fleet Servers' changes until cancelled; reconnects with backoff after a lost connection
+    /// and catches up on what it missed.
+    public func run() async {
+        var delay = 0.25
+        while !Task.isCancelled {
+            do {
+                let connection = try await connections.dedicated()
+                defer { Task { try? await connection.close() } }
+                try await connection.listen(on: Self.channel) { notifications in
+                    try await self.catchUp()
+                    delay = 0.25
+                    for try await _ in notifications {
+                        try await self.catchUp()
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("Lost the store's change notifications; reconnecting in \(delay) s", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(delay))
+            delay = min(delay * 2, 5)
+        }
+    }
+
+    public func ping() async throws {
+        try await connections.withConnection { connection in
+            _ = try await connection.query("SELECT 1", logger: logger)
+        }
+    }
+
+    public func close() async throws {
+        await connections.close()
+    }
+
+    /// Runs `body` in one transaction on one connection.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await connections.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    func rows<Row: Sendable>(_ query: PostgresQuery, _ decode: (PostgresRandomAccessRow) throws -> Row) async throws -> [Row] {
+        try await connections.withConnection { connection in
+            var result: [Row] = []
+            for try await row in try await connection.query(query, logger: logger) {
+                result.append(try decode(PostgresRandomAccessRow(row)))
+            }
+            return result
+        }
+    }
+
+    func execute(_ query: PostgresQuery) async throws {
+        try await connections.withConnection { connection in
+            for try await _ in try await connection.query(query, logger: logger) {}
+        }
+    }
+
+    // MARK: Policies
+
+    public func policy(id: String) async throws -> PolicyRecord? {
+        try await rows("SELECT * FROM policies WHERE id = \(id)", PolicyRecord.init(postgres:)).first
+    }
+
+    public func policies() async throws -> [PolicyRecord] {
+        try await rows("SELECT * FROM policies ORDER BY name", PolicyRecord.init(postgres:))
+    }
+
+    @discardableResult
+    public func savePolicy(_ policy: PolicyRecord) async throws -> PolicyRecord {
+        let saved = try await transaction { connection -> PolicyRecord in
+            var saved = policy
+            let upsert: PostgresQuery = """
+                INSERT INTO policies (id, name, revision, is_fleet_server, body, updated_at)
+                VALUES (\(policy.id), \(policy.name), \(policy.revision), \(policy.isFleetServerPolicy), \(policy.body), \(policy.updatedAt))
+                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, revision = policies.revision + 1,
+                  is_fleet_server = EXCLUDED.is_fleet_server, body = EXCLUDED.body, updated_at = EXCLUDED.updated_at
+                RETURNING revision
+                """
+            for try await revision in try await connection.query(upsert, logger: logger).decode(Int.self) { saved.revision = revision }
+            try await notify(connection, "policy")
+            return saved
+        }
+        announce(.policy(id: saved.id, revision: saved.revision))
+        return saved
+    }
+
+    func notify(_ connection: PostgresConnection, _ payload: String) async throws {
+        try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
+    }
+
+    // MARK: Enrollment tokens
+
+    public func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws {
+        try await execute("""
+            INSERT INTO enrollment_tokens (id, name, policy_id, secret_hash, created_at, expires_at, max_uses, uses, revoked)
+            VALUES (\(token.id), \(token.name), \(token.policyId), \(token.secretHash), \(token.createdAt), \(token.expiresAt), \(token.maxUses), \(token.uses), \(token.revoked))
+            """)
+    }
+
+    public func enrollmentTokens() async throws -> [EnrollmentTokenRecord] {
+        try await rows("SELECT * FROM enrollment_tokens ORDER BY created_at", EnrollmentTokenRecord.init(postgres:))
+    }
+
+    public func enrollmentToken(secretHash: String) async throws -> EnrollmentTokenRecord? {
+        try await rows("SELECT * FROM enrollment_tokens WHERE secret_hash = \(secretHash)", EnrollmentTokenRecord.init(postgres:)).first
+    }
+
+    public func useEnrollmentToken(id: String) async throws -> Bool {
+        try await rows("UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = \(id) AND NOT revoked AND (max_uses IS NULL OR uses < max_uses) RETURNING id") { _ in true }.count == 1
+    }
+
+    public func revokeEnrollmentToken(id: String) async throws -> Bool {
+        try await rows("UPDATE enrollment_tokens SET revoked = TRUE WHERE id = \(id) RETURNING id") { _ in true }.count == 1
+    }
+
+    // MARK: Service tokens
+
+    public func addServiceToken(name: String, secretHash: String) async throws {
+        try await execute("INSERT INTO service_tokens (name, secret_hash, created_at) VALUES (\(name), \(secretHash), \(Date()))")
+    }
+
+    public func serviceTokenExists(secretHash: String) async throws -> Bool {
+        try await rows("SELECT 1 FROM service_tokens WHERE secret_hash = \(secretHash) AND NOT revoked") { _ in true }.isEmpty == false
+    }
+
+    // MARK: Agents
+
+    public func createAgent(_ agent: AgentRecord) async throws {
+        try await execute(agent.insertQuery(replacing: false))
+    }
+
+    public func replaceAgent(_ agent: AgentRecord) async throws {
+        try await execute(agent.insertQuery(replacing: true))
+    }
+
+    public func agent(id: String) async throws -> AgentRecord? {
+        try await rows("SELECT * FROM agents WHERE id = \(id)", AgentRecord.init(postgres:)).first
+    }
+
+    public func agent(apiKeyId: String) async throws -> AgentRecord? {
+        try await rows("SELECT * FROM agents WHERE api_key_id = \(apiKeyId)", AgentRecord.init(postgres:)).first
+    }
+
+    public func agents() async throws -> [AgentRecord] {
+        try await rows("SELECT * FROM agents ORDER BY enrolled_at", AgentRecord.init(postgres:))
+    }
+
+    public func revokeAgentKey(agentId: String) async throws {
+        try await execute("UPDATE agents SET api_key_revoked = TRUE WHERE id = \(agentId)")
+    }
+
+    public func markUnenrolled(agentId: String, at: Date) async throws {
+        try await execute("UPDATE agents SET unenrolled_at = \(at), api_key_revoked = TRUE, last_status = 'unenrolled' WHERE id = \(agentId)")
+    }
+
+    /// One statement for the whole batch: the check-ins travel as one JSON parameter, unpacked server-side.
+    public func recordCheckins(_ checkins: [CheckinRecord]) async throws {
+        guard !checkins.isEmpty else { return }
+        let rows: [[String: Any?]] = checkins.map { checkin in
+            [
+                "id": checkin.agentId, "at": Self.timestamp(checkin.at), "status": checkin.status, "message": checkin.message,
+                "revision": checkin.policyRevision, "metadata": checkin.localMetadata,
+                "subject": checkin.certificateSubject, "fingerprint": checkin.certificateFingerprint,
+            ]
+        }
+        let batch = String(decoding: try JSONSerialization.data(withJSONObject: rows.map { $0.compactMapValues { $0 } }), as: UTF8.self)
+        try await execute("""
+            UPDATE agents SET last_checkin_at = c.at, last_status = c.status, last_message = c.message,
+              policy_revision = COALESCE(c.revision, agents.policy_revision),
+              local_metadata = COALESCE(c.metadata, agents.local_metadata),
+              certificate_subject = COALESCE(c.subject, agents.certificate_subject),
+              certificate_fingerprint = COALESCE(c.fingerprint, agents.certificate_fingerprint)
+            FROM jsonb_to_recordset(\(batch)::JSONB)
+              AS c(id TEXT, at TIMESTAMPTZ, status TEXT, message TEXT, revision INTEGER, metadata TEXT, subject TEXT, fingerprint TEXT)
+            WHERE agents.id = c.id AND agents.unenrolled_at IS NULL
+            """)
+    }
+
+    /// A timestamp PostgreSQL reads exactly, milliseconds included.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    // MARK: Actions
+
+    public func addAction(_ action: ActionRecord) async throws -> ActionRecord {
+        let stored = try await transaction { connection -> ActionRecord in
+            var stored = action
+            let insert: PostgresQuery = """
+                INSERT INTO actions (id, type, data, created_at, expires_at)
+                VALUES (\(action.id), \(action.type), \(action.data), \(action.createdAt), \(action.expiresAt)) RETURNING sequence
+                """
+            for try await sequence in try await connection.query(insert, logger: logger).decode(Int64.self) { stored.sequence = sequence }
+            try await connection.query("INSERT INTO action_targets (sequence, agent_id) SELECT \(stored.sequence), UNNEST(\(action.agentIds)::TEXT[])", logger: logger)
+            try await notify(connection, "action")
+            return stored
+        }
+        announce(.action(sequence: stored.sequence, agentIds: stored.agentIds))
+        return stored
+    }
+
+    public func actions(forAgent agentId: String, after: Int64, now: Date) async throws -> [ActionRecord] {
+        try await rows("""
+            SELECT a.* FROM actions a JOIN action_targets t ON t.sequence = a.sequence
+            WHERE t.agent_id = \(agentId) AND a.sequence > \(after) AND (a.expires_at IS NULL OR a.expires_at > \(now))
+            ORDER BY a.sequence
+            """) { row in try ActionRecord(postgres: row, agentIds: [agentId]) }
+    }
+
+    public func action(id: String) async throws -> ActionRecord? {
+        try await rows("""
+            SELECT a.*, ARRAY(SELECT agent_id FROM action_targets t WHERE t.sequence = a.sequence ORDER BY agent_id) AS targets
+            FROM actions a WHERE a.id = \(id)
+            """) { row in try ActionRecord(postgres: row, agentIds: row["targets"].decode([String].self)) }.first
+    }
+
+    public func recordResults(_ results: [ActionResultRecord]) async throws {
+        guard !results.isEmpty else { return }
+        let rows: [[String: String]] = results.map {
+            ["action_id": $0.actionId, "agent_id": $0.agentId, "error": $0.error, "payload": $0.payload, "created_at": Self.timestamp($0.createdAt)]
+        }
+        let batch = String(decoding: try JSONSerialization.data(withJSONObject: rows), as: UTF8.self)
+        try await execute("""
+            INSERT INTO action_results (action_id, agent_id, error, payload, created_at)
+            SELECT * FROM jsonb_to_recordset(\(batch)::JSONB) AS r(action_id TEXT, agent_id TEXT, error TEXT, payload TEXT, created_at TIMESTAMPTZ)
+            ON CONFLICT (action_id, agent_id) DO UPDATE SET error = EXCLUDED.error, payload = EXCLUDED.payload, created_at = EXCLUDED.created_at
+            """)
+    }
+
+    public func results(actionId: String) async throws -> [ActionResultRecord] {
+        try await rows("SELECT * FROM action_results WHERE action_id = \(actionId) ORDER BY agent_id") { row in
+            ActionResultRecord(
+                actionId: try row["action_id"].decode(String.self), agentId: try row["agent_id"].decode(String.self),
+                error: try row["error"].decode(String.self), payload: try row["payload"].decode(String.self), createdAt: try row["created_at"].decode(Date.self)
+            )
+        }
+    }
+}
+
+extension PolicyRecord {
+    init(postgres row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row["id"].decode(String.self), name: try row["name"].decode(String.self), revision: try row["revision"].decode(Int.self),
+            isFleetServerPolicy: try row["is_fleet_server"].decode(Bool.self), body: try row["body"].decode(String.self),
+            updatedAt: try row["updated_at"].decode(Date.self)
+        )
+    }
+}
+
+extension EnrollmentTokenRecord {
+    init(postgres row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row["id"].decode(String.self), name: try row["name"].decode(String.self), policyId: try row["policy_id"].decode(String.self),
+            secretHash: try row["secret_hash"].decode(String.self), createdAt: try row["created_at"].decode(Date.self),
+            expiresAt: try row["expires_at"].decode(Date?.self), maxUses: try row["max_uses"].decode(Int?.self),
+            uses: try row["uses"].decode(Int.self), revoked: try row["revoked"].decode(Bool.self)
+        )
+    }
+}
+
+extension ActionRecord {
+    init(postgres row: PostgresRandomAccessRow, agentIds: [String]) throws {
+        self.init(
+            sequence: try row["sequence"].decode(Int64.self), id: try row["id"].decode(String.self), type: try row["type"].decode(String.self),
+            agentIds: agentIds, data: try row["data"].decode(String.self), createdAt: try row["created_at"].decode(Date.self),
+            expiresAt: try row["expires_at"].decode(Date?.self)
+        )
+    }
+}
+
+extension AgentRecord {
+    init(postgres row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row["id"].decode(String.self), policyId: try row["policy_id"].decode(String.self), type: try row["type"].decode(String.self),
+            apiKeyId: try row["api_key_id"].decode(String.self), apiKeyHash: try row["api_key_hash"].decode(String.self),
+            apiKeyRevoked: try row["api_key_revoked"].decode(Bool.self), replaceTokenHash: try row["replace_token_hash"].decode(String?.self),
+            enrolledAt: try row["enrolled_at"].decode(Date.self), tags: try row["tags"].decode([String].self),
+            localMetadata: try row["local_metadata"].decode(String.self), lastStatus: try row["last_status"].decode(String?.self),
+            lastMessage: try row["last_message"].decode(String?.self), lastCheckinAt: try row["last_checkin_at"].decode(Date?.self),
+            policyRevision: try row["policy_revision"].decode(Int?.self), unenrolledAt: try row["unenrolled_at"].decode(Date?.self),
+            certificateSubject: try row["certificate_subject"].decode(String?.self), certificateFingerprint: try row["certificate_fingerprint"].decode(String?.self)
+        )
+    }
+
+    func insertQuery(replacing: Bool) -> PostgresQuery {
+        var query: PostgresQuery = """
+            INSERT INTO agents (id, policy_id, type, api_key_id, api_key_hash, api_key_revoked, replace_token_hash, enrolled_at, tags,
+              local_metadata, last_status, last_message, last_checkin_at, policy_revision, unenrolled_at, certificate_subject, certificate_fingerprint)
+            VALUES (\(id), \(policyId), \(type), \(apiKeyId), \(apiKeyHash), \(apiKeyRevoked), \(replaceTokenHash), \(enrolledAt), \(tags),
+              \(localMetadata), \(lastStatus), \(lastMessage), \(lastCheckinAt), \(policyRevision), \(unenrolledAt), \(certificateSubject), \(certificateFingerprint))
+            """
+        if replacing {
+            query.sql += """
+                 ON CONFLICT (id) DO UPDATE SET policy_id = EXCLUDED.policy_id, type = EXCLUDED.type, api_key_id = EXCLUDED.api_key_id,
+                  api_key_hash = EXCLUDED.api_key_hash, api_key_revoked = EXCLUDED.api_key_revoked, replace_token_hash = EXCLUDED.replace_token_hash,
+                  enrolled_at = EXCLUDED.enrolled_at, tags = EXCLUDED.tags, local_metadata = EXCLUDED.local_metadata,
+                  last_status = EXCLUDED.last_status, last_message = EXCLUDED.last_message, last_checkin_at = EXCLUDED.last_checkin_at,
+                  policy_revision = EXCLUDED.policy_revision, unenrolled_at = EXCLUDED.unenrolled_at,
+                  certificate_subject = EXCLUDED.certificate_subject, certificate_fingerprint = EXCLUDED.certificate_fingerprint
+                """
+        }
+        return query
+    }
+}

@@ -1,0 +1,152 @@
+import FleetServer
+import FleetStore
+import Foundation
+import TestSupport
+import Testing
+
+/// One set of store tests, run against the embedded SQLite store and against a real PostgreSQL over verified TLS.
+@Suite struct StoreConformanceTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+    }
+
+    /// A fresh, empty store of `kind`, and a second handle on the same data (another process, as far as
+    /// change notifications go).
+    func freshStores(_ kind: Kind) async throws -> (any Store, any Store) {
+        switch kind {
+        case .sqlite:
+            let path = TemporaryDirectory("flotilla-store").file("fleet.sqlite")
+            return (try SQLiteStore(path: path), try SQLiteStore(path: path))
+        case .postgres:
+            let instance = try await PostgresInstance.shared.value
+            let database = try await instance.createDatabase()
+            return (try await instance.openStore(database: database), try await instance.openStore(database: database))
+        }
+    }
+
+    func agent(_ id: String, policy: String = "p1") -> AgentRecord {
+        AgentRecord(id: id, policyId: policy, type: "PERMANENT", apiKeyId: "key-\(id)", apiKeyHash: Secrets.hash("secret-\(id)"), enrolledAt: Date(), tags: ["a", "b"], localMetadata: "{}")
+    }
+
+    @Test(arguments: Kind.allCases) func policiesGetANewRevisionOnEverySave(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        #expect(try await store.savePolicy(PolicyRecord(id: "p1", name: "One", body: #"{"inputs":[]}"#)).revision == 1)
+        #expect(try await store.savePolicy(PolicyRecord(id: "p1", name: "One", body: #"{"inputs":[1]}"#)).revision == 2)
+        #expect(try await other.savePolicy(PolicyRecord(id: "p1", name: "Uno", body: "{}")).revision == 3)
+        let read = try #require(try await store.policy(id: "p1"))
+        #expect(read.revision == 3 && read.name == "Uno" && read.body == "{}")
+        #expect(try await store.policy(id: "missing") == nil)
+        #expect(try await store.policies().map(\.id) == ["p1"])
+        try await store.close()
+        try await other.close()
+    }
+
+    @Test(arguments: Kind.allCases) func enrollmentTokensCountUsesAndCanBeRevoked(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        try await store.createEnrollmentToken(EnrollmentTokenRecord(id: "t1", name: "once", policyId: "p1", secretHash: Secrets.hash("s1"), maxUses: 1))
+        try await store.createEnrollmentToken(EnrollmentTokenRecord(id: "t2", name: "many", policyId: "p1", secretHash: Secrets.hash("s2")))
+        #expect(try await store.enrollmentToken(secretHash: Secrets.hash("s1"))?.id == "t1")
+        #expect(try await store.enrollmentToken(secretHash: Secrets.hash("nope")) == nil)
+        #expect(try await store.useEnrollmentToken(id: "t1"))
+        #expect(try await !other.useEnrollmentToken(id: "t1"))
+        #expect(try await store.useEnrollmentToken(id: "t2"))
+        #expect(try await store.revokeEnrollmentToken(id: "t2"))
+        #expect(try await !store.useEnrollmentToken(id: "t2"))
+        #expect(try await !store.revokeEnrollmentToken(id: "t9"))
+        #expect(try await store.enrollmentTokens().map(\.uses) == [1, 1])
+        try await store.addServiceToken(name: "fs", secretHash: Secrets.hash("service"))
+        #expect(try await other.serviceTokenExists(secretHash: Secrets.hash("service")))
+        #expect(try await !other.serviceTokenExists(secretHash: Secrets.hash("other")))
+        try await store.close()
+        try await other.close()
+    }
+
+    @Test(arguments: Kind.allCases) func agentsAndTheirBatchedCheckins(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        try await store.createAgent(agent("a1"))
+        try await store.createAgent(agent("a2"))
+        try await store.createAgent(agent("a3"))
+        #expect(try await other.agent(apiKeyId: "key-a2")?.id == "a2")
+        #expect(try await other.agent(id: "a1")?.tags == ["a", "b"])
+
+        let now = Date()
+        try await store.recordCheckins([
+            CheckinRecord(agentId: "a1", at: now, status: "online", message: "Running", policyRevision: 4, certificateSubject: "agent-1"),
+            CheckinRecord(agentId: "a2", at: now, status: "degraded", message: "Broken TLS"),
+        ])
+        try await store.markUnenrolled(agentId: "a3", at: now)
+        try await store.recordCheckins([CheckinRecord(agentId: "a1", at: now, status: "online", message: "Still"), CheckinRecord(agentId: "a3", at: now, status: "online", message: "ghost")])
+        let first = try #require(try await other.agent(id: "a1"))
+        #expect(first.lastStatus == "online" && first.lastMessage == "Still")
+        #expect(first.policyRevision == 4)  // a check-in without a revision keeps the last one
+        #expect(first.certificateSubject == "agent-1")
+        #expect(abs((first.lastCheckinAt ?? .distantPast).timeIntervalSince(now)) < 0.01)
+        #expect(try await other.agent(id: "a2")?.lastStatus == "degraded")
+        let gone = try #require(try await other.agent(id: "a3"))
+        #expect(gone.lastStatus == "unenrolled" && gone.apiKeyRevoked && gone.unenrolledAt != nil)
+
+        try await store.revokeAgentKey(agentId: "a2")
+        #expect(try await other.agent(id: "a2")?.apiKeyRevoked == true)
+        var replaced = agent("a2")
+        replaced.apiKeyId = "key-a2-new"
+        try await store.replaceAgent(replaced)
+        #expect(try await other.agent(id: "a2")?.apiKeyRevoked == false)
+        #expect(try await other.agent(apiKeyId: "key-a2-new")?.id == "a2")
+        #expect(try await other.agents().count == 3)
+        try await store.close()
+        try await other.close()
+    }
+
+    @Test(arguments: Kind.allCases) func actionsReachOnlyTheirTargetsInOrderUntilTheyExpire(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        let first = try await store.addAction(ActionRecord(id: "x1", type: "SETTINGS", agentIds: ["a1", "a2"]))
+        let second = try await other.addAction(ActionRecord(id: "x2", type: "UNENROLL", agentIds: ["a1"]))
+        _ = try await store.addAction(ActionRecord(id: "x3", type: "SETTINGS", agentIds: ["a1"], expiresAt: Date().addingTimeInterval(-1)))
+        #expect(second.sequence > first.sequence)
+        #expect(try await store.actions(forAgent: "a1", after: 0, now: Date()).map(\.id) == ["x1", "x2"])
+        #expect(try await store.actions(forAgent: "a1", after: first.sequence, now: Date()).map(\.id) == ["x2"])
+        #expect(try await store.actions(forAgent: "a2", after: 0, now: Date()).map(\.id) == ["x1"])
+        #expect(try await other.action(id: "x1")?.agentIds.sorted() == ["a1", "a2"])
+        #expect(try await other.action(id: "none") == nil)
+
+        try await store.recordResults([ActionResultRecord(actionId: "x1", agentId: "a1", error: "failed")])
+        try await other.recordResults([ActionResultRecord(actionId: "x1", agentId: "a1"), ActionResultRecord(actionId: "x1", agentId: "a2", payload: #"{"k":1}"#)])
+        let results = try await store.results(actionId: "x1")
+        #expect(results.map(\.agentId) == ["a1", "a2"])
+        #expect(results.map(\.error) == ["", ""])  // a later result replaces an earlier one
+        #expect(results[1].payload == #"{"k":1}"#)
+        try await store.close()
+        try await other.close()
+    }
+
+    @Test(arguments: Kind.allCases) func changesCommittedElsewhereAreAnnouncedOnce(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        let heard = LockedBox<[StoreChange]>([])
+        store.changes.listen { change in heard.withLock { $0.append(change) } }
+        let watcher = Task { await store.run() }
+        defer { watcher.cancel() }
+
+        // Written here: announced at once. Written by the other handle (another Fleet Server, the CLI): announced
+        // when the watcher hears of it (LISTEN/NOTIFY for PostgreSQL, one query every half second for SQLite).
+        try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        #expect(heard.withLock { $0 } == [.policy(id: "p1", revision: 1)])
+        try await other.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        let action = try await other.addAction(ActionRecord(id: "x1", type: "SETTINGS", agentIds: ["a1", "a2"]))
+        var changes: [StoreChange] = []
+        for _ in 0..<200 {
+            changes = heard.withLock { $0 }
+            if changes.count >= 3 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(changes.first == .policy(id: "p1", revision: 1))
+        #expect(changes.contains(.policy(id: "p1", revision: 2)))
+        #expect(changes.contains { if case .action(action.sequence, let ids) = $0 { ids.sorted() == ["a1", "a2"] } else { false } })
+        #expect(changes.count == 3)
+        watcher.cancel()
+        try await store.close()
+        try await other.close()
+    }
+}

@@ -1,0 +1,170 @@
+import FleetServer
+import FleetStore
+import FleetTLS
+import Foundation
+import Logging
+
+/// A private PostgreSQL server (Debian's package) in a temporary directory, for one test: `ssl = on` with the
+/// store certificate from `flotilla certs init`, and two roles as the seed's two links need them:
+/// `flotilla_pw` logs in with a password over TLS, `flotilla` must present a client certificate (`hostssl ... cert`;
+/// fleet-es-cert's common name is flotilla). Nothing but TLS is accepted over TCP.
+public final class PostgresInstance: Sendable {
+    public let directory: TemporaryDirectory
+    public let port: Int
+    public let password = "pw-\(UUID().uuidString.prefix(8))"
+    let binaries: String
+    let server = LockedBox<BackgroundProcess?>(nil)
+
+    /// Where `flotilla certs init` wrote the certificates (es-ca, es-cert, fleet-es-cert...).
+    public var certs: String { directory.file("certs") }
+    public func cert(_ name: String) -> String { "\(certs)/\(name)" }
+    var data: String { directory.file("data") }
+
+    /// One instance for the whole test process, started on first use; tests take a fresh database each.
+    public static let shared = Task { try await PostgresInstance.start() }
+
+    /// Makes the certificates, the cluster and the two roles with a database each (`fleet_pw`, `fleet_cert`).
+    public static func start() async throws -> PostgresInstance {
+        let instance = try PostgresInstance()
+        try await instance.prepare()
+        return instance
+    }
+
+    init() throws {
+        guard let bin = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last.map({ "/usr/lib/postgresql/\($0)/bin" }),
+              FileManager.default.isExecutableFile(atPath: "\(bin)/initdb") else {
+            throw FlotillaError("PostgreSQL's server is not installed", hint: "scripts/test.sh installs it (apt-get install postgresql)")
+        }
+        binaries = bin
+        directory = TemporaryDirectory("flotilla-postgres")
+        port = try FreePort.onLoopback()
+    }
+
+    func prepare() async throws {
+        // The store's certificate names store.example.test and 127.0.0.1 only: "localhost" is a wrong host name.
+        let made = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["certs", "init", certs, "--dns", "store.example.test", "--ip", "127.0.0.1"])
+        guard made.status == 0 else { throw FlotillaError("certs init failed: \(made.output)") }
+        chmod(directory.path, 0o755)
+        try await asPostgres("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"], owning: directory.path)
+        for name in ["es-cert.crt", "es-cert.key", "es-ca.crt"] {
+            try FileManager.default.copyItem(atPath: cert(name), toPath: "\(data)/\(name)")
+        }
+        chmod("\(data)/es-cert.key", 0o600)
+        let settings = """
+
+            port = \(port)
+            listen_addresses = '127.0.0.1'
+            unix_socket_directories = '\(directory.path)'
+            ssl = on
+            ssl_cert_file = 'es-cert.crt'
+            ssl_key_file = 'es-cert.key'
+            ssl_ca_file = 'es-ca.crt'
+            fsync = off
+
+            """
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(data)/postgresql.conf"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(settings.utf8))
+        try handle.close()
+        try """
+            local all all trust
+            hostssl all flotilla_pw 127.0.0.1/32 scram-sha-256
+            hostssl all flotilla 127.0.0.1/32 cert
+
+            """.write(toFile: "\(data)/pg_hba.conf", atomically: true, encoding: .utf8)
+        if getuid() == 0 { _ = try await ProcessRunner.run("/bin/chown", ["-R", "postgres:postgres", directory.path]) }
+        try await startServer()
+        try await psql(
+            "CREATE ROLE flotilla_pw LOGIN CREATEDB PASSWORD '\(password)'", "CREATE ROLE flotilla LOGIN CREATEDB",
+            "CREATE DATABASE fleet_pw OWNER flotilla_pw", "CREATE DATABASE fleet_cert OWNER flotilla"
+        )
+    }
+
+    /// Starts `postgres` as this test's child (not through pg_ctl, whose server would outlive the test and hold
+    /// its pipes), waiting until it accepts connections.
+    public func startServer() async throws {
+        let command = asPostgresCommand("postgres", ["-D", data])
+        let process = try BackgroundProcess(command.executable, command.arguments)
+        server.withLock { $0 = process }
+        _ = try process.waitForLine(containing: "ready to accept connections")
+    }
+
+    /// Stops it the fast way: connections are cut, as in an outage.
+    public func stopServer() async throws {
+        guard let process = server.withLock({ $0 }) else { return }
+        _ = await process.terminate(signal: SIGINT)
+        server.withLock { $0 = nil }
+    }
+
+    /// Runs SQL statements as the superuser over the local socket, each in its own transaction.
+    public func psql(_ statements: String...) async throws {
+        let commands = statements.flatMap { ["-c", $0] }
+        let result = try await ProcessRunner.run("\(binaries)/psql", ["-h", directory.path, "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q"] + commands)
+        guard result.status == 0 else { throw FlotillaError("psql failed: \(result.output)") }
+    }
+
+    /// The store URL for the password role, or for the certificate role.
+    public func url(certificateRole: Bool = false, database: String? = nil, host: String = "127.0.0.1") -> String {
+        certificateRole ? "postgres://flotilla@\(host):\(port)/\(database ?? "fleet_cert")" : "postgres://flotilla_pw@\(host):\(port)/\(database ?? "fleet_pw")"
+    }
+
+    /// A fresh database for one test, owned by the password role (or the certificate role).
+    public func createDatabase(certificateRole: Bool = false) async throws -> String {
+        let name = "t_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await psql("CREATE DATABASE \(name) OWNER \(certificateRole ? "flotilla" : "flotilla_pw")")
+        return name
+    }
+
+    /// Store settings for a Fleet Server on `database`: the seed's one-way link (CA verified, password) or its
+    /// mutual link (client certificate).
+    public func configure(_ configuration: inout FleetServerConfiguration, database: String, certificateRole: Bool = false) {
+        configuration.store = url(certificateRole: certificateRole, database: database)
+        configuration.storeTLS = TLSSettings(
+            certificateAuthorities: [cert("es-ca.crt")],
+            certificate: certificateRole ? cert("fleet-es-cert.crt") : nil, key: certificateRole ? cert("fleet-es-cert.key") : nil
+        )
+        configuration.storePasswordFile = certificateRole ? nil : passwordFile
+    }
+
+    /// Opens `database` as a Fleet Server would (one-way link, password role unless `certificateRole`).
+    public func openStore(database: String, certificateRole: Bool = false) async throws -> any Store {
+        var configuration = FleetServerConfiguration()
+        configure(&configuration, database: database, certificateRole: certificateRole)
+        return try await configuration.openStore(logger: Logger(label: "test-store"))
+    }
+
+    /// `flotilla server init` on `database`: policies, a service token and an enrollment token.
+    public func initializeStore(database: String, certificateRole: Bool = false) async throws -> StoreSetup.Initialized {
+        let store = try await openStore(database: database, certificateRole: certificateRole)
+        let made = try await StoreSetup.initialize(store)
+        try await store.close()
+        return made
+    }
+
+    /// A file holding the password role's password.
+    public var passwordFile: String {
+        let path = directory.file("store.password")
+        if !FileManager.default.fileExists(atPath: path) { _ = directory.write("store.password", password + "\n") }
+        return path
+    }
+
+    public func stop() async {
+        try? await stopServer()
+        directory.remove()
+    }
+
+    /// PostgreSQL refuses to run as root: its programs run as the postgres user, which must own the cluster.
+    func asPostgres(_ program: String, _ arguments: [String], owning path: String?) async throws {
+        if getuid() == 0, let path { _ = try await ProcessRunner.run("/bin/chown", ["-R", "postgres:postgres", path]) }
+        let command = asPostgresCommand(program, arguments)
+        let result = try await ProcessRunner.run(command.executable, command.arguments)
+        guard result.status == 0 else { throw FlotillaError("\(program) failed: \(result.output)") }
+    }
+
+    /// The command line that runs `program` as the postgres user when this is root (setpriv execs in place, so the
+    /// process started is the program itself).
+    func asPostgresCommand(_ program: String, _ arguments: [String]) -> (executable: String, arguments: [String]) {
+        guard getuid() == 0 else { return ("\(binaries)/\(program)", arguments) }
+        return ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", "\(binaries)/\(program)"] + arguments)
+    }
+}
