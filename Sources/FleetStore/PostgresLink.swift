@@ -60,6 +60,7 @@ public struct PostgresLink: Sendable {
         let client = try TLSClientContext(settings: tls, role: "store")
         let server = "store at \(host):\(port)"
         let report = HandshakeReport()
+        let tlsError = LockedBox<(any Error)?>(nil)
         do {
             let answer = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: UInt8.self)
             let channel: any Channel
@@ -81,8 +82,11 @@ public struct PostgresLink: Sendable {
             }
             let host = self.host
             let handshake = channel.eventLoop.makePromise(of: Void.self)
+            // Under TLS 1.3 the store refuses a client certificate after the handshake, while PostgresNIO reads:
+            // the TLS error is kept here, since PostgresNIO reports only that the connection closed.
             try await channel.eventLoop.submit {
                 try channel.pipeline.syncOperations.addHandler(client.makeHandler(host: host, report: report))
+                try channel.pipeline.syncOperations.addHandler(TLSErrorRecorder(box: tlsError))
                 try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(done: handshake))
             }.get()
             // PostgresNIO is handed a channel whose TLS is already up, so it never sees the handshake's event.
@@ -92,7 +96,7 @@ public struct PostgresLink: Sendable {
         } catch let error as FlotillaError {
             throw error
         } catch {
-            throw explain(error, server: server, report: report, client: client)
+            throw explain(tlsError.withLock { $0 } ?? error, server: server, report: report, client: client)
         }
     }
 
@@ -194,5 +198,22 @@ final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
         guard !finished else { return }
         finished = true
         if let error { done.fail(error) } else { done.succeed() }
+    }
+}
+
+/// Keeps the first error the TLS layer raises, and passes it on.
+final class TLSErrorRecorder: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let box: LockedBox<(any Error)?>
+
+    init(box: LockedBox<(any Error)?>) { self.box = box }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        box.withLock { if $0 == nil { $0 = error } }
+        context.fireErrorCaught(error)
     }
 }

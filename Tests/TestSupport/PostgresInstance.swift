@@ -46,9 +46,12 @@ public final class PostgresInstance: Sendable {
         guard made.status == 0 else { throw FlotillaError("certs init failed: \(made.output)") }
         chmod(directory.path, 0o755)
         try await asPostgres("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"], owning: directory.path)
-        for name in ["es-cert.crt", "es-cert.key", "es-ca.crt"] {
+        for name in ["es-cert.key", "es-ca.crt"] {
             try FileManager.default.copyItem(atPath: cert(name), toPath: "\(data)/\(name)")
         }
+        // The server sends its CA after its certificate, as a pinned-CA client (ca_trusted_fingerprint) needs.
+        let chain = try String(contentsOfFile: cert("es-cert.crt"), encoding: .utf8) + String(contentsOfFile: cert("es-ca.crt"), encoding: .utf8)
+        try chain.write(toFile: "\(data)/es-cert.crt", atomically: true, encoding: .utf8)
         chmod("\(data)/es-cert.key", 0o600)
         let settings = """
 
@@ -83,7 +86,9 @@ public final class PostgresInstance: Sendable {
     /// Starts `postgres` as this test's child (not through pg_ctl, whose server would outlive the test and hold
     /// its pipes), waiting until it accepts connections.
     public func startServer() async throws {
-        let command = asPostgresCommand("postgres", ["-D", data])
+        // PR_SET_PDEATHSIG: when the test process ends, however it ends, the server gets SIGINT and stops.
+        let dieWithParent = "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGINT); os.execv(sys.argv[1], sys.argv[1:])"
+        let command = asPostgresCommand("/usr/bin/python3", ["-c", dieWithParent, "\(binaries)/postgres", "-D", data])
         let process = try BackgroundProcess(command.executable, command.arguments)
         server.withLock { $0 = process }
         _ = try process.waitForLine(containing: "ready to accept connections")
@@ -164,7 +169,8 @@ public final class PostgresInstance: Sendable {
     /// The command line that runs `program` as the postgres user when this is root (setpriv execs in place, so the
     /// process started is the program itself).
     func asPostgresCommand(_ program: String, _ arguments: [String]) -> (executable: String, arguments: [String]) {
-        guard getuid() == 0 else { return ("\(binaries)/\(program)", arguments) }
-        return ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", "\(binaries)/\(program)"] + arguments)
+        let path = program.hasPrefix("/") ? program : "\(binaries)/\(program)"
+        guard getuid() == 0 else { return (path, arguments) }
+        return ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", path] + arguments)
     }
 }
