@@ -145,6 +145,8 @@ public final class CheckinHub: Sendable {
             fire(state.withLock { $0.byPolicy[id] ?? [] }, with: .changed)
         case .action(_, let agentIds):
             fire(state.withLock { state in agentIds.flatMap { state.byAgent[$0] ?? [] } }, with: .changed)
+        case .unavailable:
+            fire(state.withLock { Array($0.entries.keys) }, with: .shutdown)
         }
     }
 

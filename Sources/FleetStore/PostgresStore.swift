@@ -68,6 +68,8 @@ public final class PostgresStore: Store {
             case .action(let sequence, _):
                 guard sequence > known.actionSequence else { return false }
                 known.actionSequence = sequence
+            case .unavailable:
+                break
             }
             return true
         }
@@ -95,27 +97,35 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Listens for other Fleet Servers' changes until cancelled; reconnects with backoff after a lost connection
-    /// and catches up on what it missed.
+    /// Listens for other Fleet Servers' changes until cancelled. After a lost connection it reconnects at once,
+    /// then with backoff; if the store is down it says so (`.unavailable`), and once back it catches up on what
+    /// changed meanwhile.
     public func run() async {
-        var delay = 0.25
+        var delay = 0.0
+        var saidUnavailable = false
         while !Task.isCancelled {
             do {
                 let connection = try await connections.dedicated()
                 defer { Task { try? await connection.close() } }
                 try await connection.listen(on: Self.channel) { notifications in
                     try await self.catchUp()
-                    delay = 0.25
+                    if saidUnavailable { self.logger.notice("The store \(self.link.display) is reachable again") }
+                    delay = 0
+                    saidUnavailable = false
                     for try await _ in notifications {
                         try await self.catchUp()
                     }
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("Lost the store's change notifications; reconnecting in \(delay) s", metadata: ["error": "\(error)"])
+                if delay > 0, !saidUnavailable {
+                    saidUnavailable = true
+                    logger.error("The store \(link.display) cannot be reached; Fleet Server reports DEGRADED until it is back", metadata: ["error": "\(error)"])
+                    changes.publish(.unavailable)
+                }
             }
             try? await Task.sleep(for: .seconds(delay))
-            delay = min(delay * 2, 5)
+            delay = min(max(delay * 2, 0.25), 5)
         }
     }
 

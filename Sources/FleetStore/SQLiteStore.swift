@@ -43,6 +43,8 @@ public final class SQLiteStore: Store {
             case .action(let sequence, _):
                 guard sequence > known.actionSequence else { return false }
                 known.actionSequence = sequence
+            case .unavailable:
+                break
             }
             return true
         }

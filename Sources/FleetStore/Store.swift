@@ -64,6 +64,9 @@ public protocol Store: Sendable {
 public enum StoreChange: Sendable, Equatable {
     case policy(id: String, revision: Int)
     case action(sequence: Int64, agentIds: [String])
+    /// The store cannot be reached: waiting check-ins are answered now rather than left to time out, and agents
+    /// retry with backoff. Changes made meanwhile are announced once it is back.
+    case unavailable
 }
 
 /// Fans store changes out to listeners (the check-in hub). Listeners are called in commit order.

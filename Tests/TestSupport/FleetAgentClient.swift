@@ -5,7 +5,7 @@ import Foundation
 /// A minimal agent speaking the agent API over real TLS, for tests: enroll, check in, ack, unenroll.
 public struct FleetAgentClient: Sendable {
     public var host = "localhost"
-    public let port: Int
+    public var port: Int
     public let tls: TLSClientContext
     public var agentId: String = ""
     public var apiKey: String = ""

@@ -79,7 +79,9 @@ public final class PostgresInstance: Sendable {
         try await startServer()
         try await psql(
             "CREATE ROLE flotilla_pw LOGIN CREATEDB PASSWORD '\(password)'", "CREATE ROLE flotilla LOGIN CREATEDB",
-            "CREATE DATABASE fleet_pw OWNER flotilla_pw", "CREATE DATABASE fleet_cert OWNER flotilla"
+            "CREATE DATABASE fleet_pw OWNER flotilla_pw", "CREATE DATABASE fleet_cert OWNER flotilla",
+            // Two Fleet Servers on one database, one per link: the certificate role works on the password role's tables.
+            "GRANT flotilla_pw TO flotilla"
         )
     }
 

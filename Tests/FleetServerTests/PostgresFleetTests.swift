@@ -1,0 +1,107 @@
+import FleetProtocol
+import FleetServer
+import FleetStore
+import FleetTLS
+import Foundation
+import TestSupport
+import Testing
+
+/// Several Fleet Servers on one PostgreSQL serve one fleet; a PostgreSQL outage degrades them and they recover
+/// without a restart, losing nothing.
+@Suite struct PostgresFleetTests {
+    func policyRevision(_ reply: FleetAgentClient.Reply) throws -> Int? {
+        try reply.decode(CheckinResponse.self).actions?.first { $0.type == "POLICY_CHANGE" }?.policy?["revision"]?.intValue
+    }
+
+    /// An agent enrolled on `fleet`, with its first policy applied and acknowledged.
+    func onlineAgent(_ fleet: TestFleetServer) async throws -> FleetAgentClient {
+        let agent = try await fleet.enrolledAgent()
+        let first = try await agent.checkin()
+        let actions = try first.decode(CheckinResponse.self).actions ?? []
+        #expect(try await agent.ack(actions).status == 200)
+        return agent
+    }
+
+    @Test func aChangeWrittenThroughOneFleetServerReachesAgentsWaitingOnAnother() async throws {
+        let pg = try await PostgresInstance.shared.value
+        let database = try await pg.createDatabase()
+        let secrets = try await pg.initializeStore(database: database)
+        // The one-way link (password) for one server, the mutual link (client certificate) for the other.
+        let east = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets))
+        let west = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets, certificateRole: true))
+        defer { Task { await east.stop(); await west.stop() } }
+
+        let onEast = try await onlineAgent(east)
+        let onWest = try await onlineAgent(west)
+        // An agent may check in with any of them: its key is in the shared store.
+        var travelling = onEast
+        travelling.port = west.port
+        #expect(try policyRevision(try await travelling.checkin(policyRevision: 0, policyId: StoreSetup.defaultPolicyId)) == 1)
+
+        async let eastWaiting = onEast.checkin(policyRevision: 1, policyId: StoreSetup.defaultPolicyId)
+        async let westWaiting = onWest.checkin(policyRevision: 1, policyId: StoreSetup.defaultPolicyId)
+        #expect(await east.waitForWaitingCheckins(1))
+        #expect(await west.waitForWaitingCheckins(1))
+
+        var policy = try #require(try await east.store.policy(id: StoreSetup.defaultPolicyId))
+        policy.body = #"{"inputs":[{"type":"system/metrics"}]}"#
+        let changedAt = Date()
+        try await east.store.savePolicy(policy)
+        #expect(try policyRevision(try await westWaiting) == 2)
+        #expect(Date().timeIntervalSince(changedAt) < 1)
+        #expect(try policyRevision(try await eastWaiting) == 2)
+
+        // An action written through the west server wakes the agent parked on the east one.
+        async let eastAgain = onEast.checkin(policyRevision: 2, policyId: StoreSetup.defaultPolicyId)
+        #expect(await east.waitForWaitingCheckins(1))
+        _ = try await west.store.addAction(ActionRecord(id: "settings-1", type: "SETTINGS", agentIds: [onEast.agentId]))
+        #expect(try await eastAgain.decode(CheckinResponse.self).actions?.map(\.id) == ["settings-1"])
+    }
+
+    @Test func anOutageDegradesTheFleetServerWhichRecoversWithoutARestartAndLosesNothing() async throws {
+        // Its own PostgreSQL: this test stops it.
+        let pg = try await PostgresInstance.start()
+        defer { Task { await pg.stop() } }
+        let secrets = try await pg.initializeStore(database: "fleet_pw")
+        let fleet = try await TestFleetServer.start(store: .postgres(pg, database: "fleet_pw", secrets: secrets))
+        defer { Task { await fleet.stop() } }
+        let agent = try await onlineAgent(fleet)
+        #expect(try await agent.send("GET", "/api/status").status == 200)
+
+        async let waiting = agent.checkin(policyRevision: 1, policyId: StoreSetup.defaultPolicyId)
+        #expect(await fleet.waitForWaitingCheckins(1))
+        try await pg.stopServer()
+
+        // The waiting check-in ends cleanly (nothing new), status says DEGRADED, new requests get 503 with Retry-After.
+        let ended = try await waiting
+        #expect(ended.status == 200)
+        #expect(try ended.decode(CheckinResponse.self).actions?.isEmpty == true)
+        let status = try await agent.send("GET", "/api/status")
+        #expect(status.status == 503)
+        #expect(status.body.contains("DEGRADED"))
+        let refused = try await agent.checkin(policyRevision: 1, policyId: StoreSetup.defaultPolicyId)
+        #expect(refused.status == 503)
+        #expect(refused.headers["retry-after"] != nil)
+
+        try await pg.startServer()
+        var healthy = false
+        for _ in 0..<500 where !healthy {
+            healthy = try await agent.send("GET", "/api/status").status == 200
+            if !healthy { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(healthy)
+
+        // After recovery: the agent is still enrolled, a change reaches it, its acknowledgement is stored, and
+        // the server hears of a change written by another process (LISTEN came back).
+        async let again = agent.checkin(policyRevision: 1, policyId: StoreSetup.defaultPolicyId)
+        #expect(await fleet.waitForWaitingCheckins(1))
+        let other = try await pg.openStore(database: "fleet_pw")
+        _ = try await other.addAction(ActionRecord(id: "after-outage", type: "SETTINGS", agentIds: [agent.agentId]))
+        let woken = try await again.decode(CheckinResponse.self).actions ?? []
+        #expect(woken.map(\.id) == ["after-outage"])
+        #expect(try await agent.ack(woken).status == 200)
+        #expect(try await other.results(actionId: "after-outage").map(\.agentId) == [agent.agentId])
+        #expect(try await other.agent(id: agent.agentId)?.unenrolledAt == nil)
+        try await other.close()
+    }
+}
