@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing, builds, and runs the whole suite.
-# The tests use real peers: curl and openssl (s_client, s_server, verify, pkey), and tinyproxy as the HTTP
-# proxy agents tunnel through.
+# The tests use real peers: curl and openssl (s_client, s_server, verify, pkey), tinyproxy as the HTTP proxy
+# agents tunnel through, and PostgreSQL (each test run starts its own servers, with TLS, as the postgres user).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,9 @@ command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 command -v tinyproxy >/dev/null || missing+=(tinyproxy)
+# The PostgreSQL store is tested against real servers that the tests start in temporary directories.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v setpriv >/dev/null || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   export DEBIAN_FRONTEND=noninteractive

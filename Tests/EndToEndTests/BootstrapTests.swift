@@ -176,6 +176,42 @@ import Testing
         #expect(try await prepared.waitForAgent { $0.unenrolledAt != nil } != nil)
     }
 
+    @Test func seedsMutualInstallRunsItsFleetServerOnPostgreSQLOverMutualTLS() async throws {
+        let pg = try await PostgresInstance.shared.value
+        let database = try await pg.createDatabase(certificateRole: true)
+        let prepared = try await Prepared(dnsNames: ["localhost"])
+        // The seed's Fleet Server → store flags, for a PostgreSQL that demands fleet-es-cert.
+        let storeFlags = [
+            "--fleet-server-es=\(pg.url(certificateRole: true, database: database))",
+            "--fleet-server-es-ca=\(pg.cert("es-ca.crt"))",
+            "--fleet-server-es-cert=\(pg.cert("fleet-es-cert.crt"))",
+            "--fleet-server-es-cert-key=\(pg.cert("fleet-es-cert.key"))",
+        ]
+        let tokenFile = prepared.directory.file("pg-service.token")
+        let initialized = try await flotilla(["server", "init"] + storeFlags + ["--service-token-path", tokenFile, "--enrollment-token-path", prepared.directory.file("pg-enrollment.token")])
+        #expect(initialized.status == 0, "\(initialized.output)")
+        let flags = try prepared.mutualFlags(url: "https://localhost:\(prepared.port)").filter {
+            !$0.hasPrefix("--fleet-server-es") && !$0.hasPrefix("--fleet-server-service-token")
+        } + storeFlags + ["--fleet-server-service-token-path=\(tokenFile)"]
+        let base = prepared.directory.file("agent")
+        let installed = try await flotilla(["install"] + flags + ["--base-path", base, "--non-interactive"])
+        #expect(installed.status == 0, "\(installed.output)")
+
+        let agent = try runAgent(base, fleetServer: true)
+        defer { agent.stop() }
+        let store = try await pg.openStore(database: database, certificateRole: true)
+        var online: AgentRecord?
+        for _ in 0..<1000 where online == nil {
+            online = try await store.agents().first { $0.policyRevision == 1 && $0.lastStatus == "online" }
+            if online == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        try await store.close()
+        #expect(online?.policyId == StoreSetup.fleetServerPolicyId)
+        #expect(online?.certificateSubject == "flotilla-agent")
+        let status = try await flotilla(["status", "--base-path", base, "--output", "json"])
+        #expect(try JSONValue(data: Data(status.stdout.utf8))["fleet_server"]?["store"]?.stringValue == pg.url(certificateRole: true, database: database))
+    }
+
     @Test func everyBadBootstrapInputIsRefusedBeforeAnythingIsWritten() async throws {
         let prepared = try await Prepared(dnsNames: ["localhost"])
         let url = "https://localhost:\(prepared.port)"

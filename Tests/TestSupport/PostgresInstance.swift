@@ -90,7 +90,8 @@ public final class PostgresInstance: Sendable {
     public func startServer() async throws {
         // PR_SET_PDEATHSIG: when the test process ends, however it ends, the server gets SIGINT and stops.
         let dieWithParent = "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGINT); os.execv(sys.argv[1], sys.argv[1:])"
-        let command = asPostgresCommand("/usr/bin/python3", ["-c", dieWithParent, "\(binaries)/postgres", "-D", data])
+        let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : try ProcessRunner.which("python3")
+        let command = asPostgresCommand(python, ["-c", dieWithParent, "\(binaries)/postgres", "-D", data])
         let process = try BackgroundProcess(command.executable, command.arguments)
         server.withLock { $0 = process }
         _ = try process.waitForLine(containing: "ready to accept connections")
