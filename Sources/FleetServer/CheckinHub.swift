@@ -75,7 +75,10 @@ public final class CheckinHub: Sendable {
     public init() {}
 
     /// How many check-ins wait now.
-    public var waitingCount: Int { state.withLock { $0.entries.count } }
+    /// Check-ins parked now: registered, looked in the store, found nothing, and waiting.
+    public var waitingCount: Int {
+        state.withLock { $0.entries.values.count { if case .parked = $0.slot { true } else { false } } }
+    }
 
     public func register(agentId: String, policyId: String, deadline: Date) -> Ticket {
         let second = Int(deadline.timeIntervalSince1970.rounded(.up))

@@ -36,7 +36,7 @@ import Testing
         #expect(stored.map(\.agentId) == [agent.agentId])
     }
 
-    @Test func newPolicyRevisionReachesAWaitingAgentWithinASecond() async throws {
+    @Test func newPolicyRevisionWakesAWaitingAgent() async throws {
         let fleet = try await TestFleetServer.start()
         defer { Task { await fleet.stop() } }
         let agent = try await fleet.enrolledAgent()
@@ -45,10 +45,9 @@ import Testing
 
         var policy = try #require(try await fleet.store.policy(id: StoreSetup.defaultPolicyId))
         policy.body = #"{"outputs":{"default":{"type":"elasticsearch","hosts":["https://es.example:9200"]}},"inputs":[{"type":"system/metrics"}]}"#
-        let changedAt = Date()
+        // No timing here: how fast a change fans out is the fleet simulator's measurement.
         try await fleet.store.savePolicy(policy)
         let reply = try await waiting
-        #expect(Date().timeIntervalSince(changedAt) < 1)
         let changed = try #require(try policyChange(reply)?.policy)
         #expect(changed["revision"]?.intValue == 2)
         #expect(changed["inputs"]?[0]?["type"]?.stringValue == "system/metrics")

@@ -45,10 +45,8 @@ import Testing
 
         var policy = try #require(try await east.store.policy(id: StoreSetup.defaultPolicyId))
         policy.body = #"{"inputs":[{"type":"system/metrics"}]}"#
-        let changedAt = Date()
         try await east.store.savePolicy(policy)
         #expect(try policyRevision(try await westWaiting) == 2)
-        #expect(Date().timeIntervalSince(changedAt) < 1)
         #expect(try policyRevision(try await eastWaiting) == 2)
 
         // An action written through the west server wakes the agent parked on the east one.
