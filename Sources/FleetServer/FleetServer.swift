@@ -20,6 +20,8 @@ public final class FleetServer: Sendable {
     let logger: Logger
     /// The running service group, so `stop()` can shut it down as SIGTERM would.
     let running = LockedBox<ServiceGroup?>(nil)
+    /// Why the server stopped itself (its service token was revoked), reported by `run` once it has stopped.
+    let stoppedBecause = LockedBox<FlotillaError?>(nil)
     /// Finished when the graceful shutdown begins.
     let stopping: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
 
@@ -87,6 +89,7 @@ public final class FleetServer: Sendable {
         running.withLock { $0 = group }
         do {
             try await group.run()
+            if let reason = stoppedBecause.withLock({ $0 }) { throw reason }
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES || error.errnoCode == EADDRNOTAVAIL {
             let reason = error.errnoCode == EADDRINUSE ? "another program already listens there" : error.errnoCode == EACCES ? "this user may not use that port" : "this host has no such address"
             throw FlotillaError("Fleet Server cannot listen on \(configuration.host):\(configuration.port): \(reason)", hint: "choose another --fleet-server-port or --fleet-server-host")
@@ -112,6 +115,20 @@ public final class FleetServer: Sendable {
         }
     }
 
+    /// Checks now and then that the store still accepts this server's service token; a revoked token stops the
+    /// server (as SIGTERM would) and `run` throws why. A store that cannot be read proves nothing and is skipped.
+    func watchServiceToken() async {
+        guard let token = configuration.serviceToken else { return }
+        while (try? await Task.sleep(for: .seconds(configuration.serviceTokenCheckSeconds))) != nil {
+            guard let known = try? await store.serviceTokenExists(secretHash: Secrets.hash(token)), !known else { continue }
+            let reason = FlotillaError("Fleet Server stopped: its service token was revoked in the store \(store.description)", hint: "start it with a valid token (flotilla server service-tokens create)")
+            logger.critical("\(reason.description)")
+            stoppedBecause.withLock { $0 = reason }
+            await stop()
+            return
+        }
+    }
+
     /// How many check-ins are waiting now.
     public var waitingCheckins: Int { hub.waitingCount }
 
@@ -134,6 +151,7 @@ public final class FleetServer: Sendable {
                 group.addTask { await server.hub.runSweeper() }
                 group.addTask { await server.batcher.run() }
                 group.addTask { await server.store.run() }
+                group.addTask { await server.watchServiceToken() }
                 try? await ServiceLifecycle.gracefulShutdown()
                 server.hub.shutdown()
                 group.cancelAll()

@@ -32,6 +32,8 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     /// Up to this much is taken off each poll timeout at random, so agents do not check in in step.
     public var pollJitterSeconds: Double = 30
     public var checkinFlushSeconds: Double = 2
+    /// How often the store is asked whether this server's service token still stands.
+    public var serviceTokenCheckSeconds: Double = 30
     public var enrollRate: Double = 50
     public var enrollBurst: Int = 100
     public var checkinRate: Double = 5000
@@ -44,7 +46,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         case insecureHTTP = "insecure_http", dataDirectory = "data_directory", serviceToken = "service_token"
         case publicURLs = "public_urls", pollTimeoutSeconds = "poll_timeout_seconds"
         case minimumPollTimeoutSeconds = "minimum_poll_timeout_seconds", pollJitterSeconds = "poll_jitter_seconds"
-        case checkinFlushSeconds = "checkin_flush_seconds", enrollRate = "enroll_rate", enrollBurst = "enroll_burst"
+        case checkinFlushSeconds = "checkin_flush_seconds", serviceTokenCheckSeconds = "service_token_check_seconds", enrollRate = "enroll_rate", enrollBurst = "enroll_burst"
         case checkinRate = "checkin_rate", checkinBurst = "checkin_burst"
     }
 
@@ -66,6 +68,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         d.minimumPollTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .minimumPollTimeoutSeconds) ?? d.minimumPollTimeoutSeconds
         d.pollJitterSeconds = try c.decodeIfPresent(Double.self, forKey: .pollJitterSeconds) ?? d.pollJitterSeconds
         d.checkinFlushSeconds = try c.decodeIfPresent(Double.self, forKey: .checkinFlushSeconds) ?? d.checkinFlushSeconds
+        d.serviceTokenCheckSeconds = try c.decodeIfPresent(Double.self, forKey: .serviceTokenCheckSeconds) ?? d.serviceTokenCheckSeconds
         d.enrollRate = try c.decodeIfPresent(Double.self, forKey: .enrollRate) ?? d.enrollRate
         d.enrollBurst = try c.decodeIfPresent(Int.self, forKey: .enrollBurst) ?? d.enrollBurst
         d.checkinRate = try c.decodeIfPresent(Double.self, forKey: .checkinRate) ?? d.checkinRate

@@ -238,6 +238,16 @@ public final class PostgresStore: Store {
         try await rows("SELECT 1 FROM service_tokens WHERE secret_hash = \(secretHash) AND NOT revoked") { _ in true }.isEmpty == false
     }
 
+    public func serviceTokens() async throws -> [ServiceTokenRecord] {
+        try await rows("SELECT name, created_at, revoked FROM service_tokens ORDER BY created_at") { row in
+            ServiceTokenRecord(name: try row["name"].decode(String.self), createdAt: try row["created_at"].decode(Date.self), revoked: try row["revoked"].decode(Bool.self))
+        }
+    }
+
+    public func revokeServiceToken(name: String) async throws -> Bool {
+        try await rows("UPDATE service_tokens SET revoked = TRUE WHERE name = \(name) RETURNING name") { _ in true }.count == 1
+    }
+
     // MARK: Agents
 
     public func createAgent(_ agent: AgentRecord) async throws {

@@ -159,3 +159,16 @@ public struct CheckinRecord: Sendable, Equatable {
         self.certificateFingerprint = certificateFingerprint
     }
 }
+
+/// A service token as listed: never its secret, only whether it still works.
+public struct ServiceTokenRecord: Sendable, Equatable {
+    public var name: String
+    public var createdAt: Date
+    public var revoked: Bool
+
+    public init(name: String, createdAt: Date, revoked: Bool) {
+        self.name = name
+        self.createdAt = createdAt
+        self.revoked = revoked
+    }
+}

@@ -169,6 +169,21 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func serviceTokens() async throws -> [ServiceTokenRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, created_at, revoked FROM service_tokens ORDER BY created_at").map {
+                ServiceTokenRecord(name: $0["name"], createdAt: $0["created_at"], revoked: $0["revoked"])
+            }
+        }
+    }
+
+    public func revokeServiceToken(name: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE service_tokens SET revoked = 1 WHERE name = ?", arguments: [name])
+            return db.changesCount == 1
+        }
+    }
+
     // MARK: Agents
 
     public func createAgent(_ agent: AgentRecord) async throws {

@@ -32,6 +32,9 @@ public protocol Store: Sendable {
     // Service tokens (what a Fleet Server presents to the store)
     func addServiceToken(name: String, secretHash: String) async throws
     func serviceTokenExists(secretHash: String) async throws -> Bool
+    func serviceTokens() async throws -> [ServiceTokenRecord]
+    /// Revokes a service token by name; a Fleet Server using it stops. Returns false when there is none.
+    func revokeServiceToken(name: String) async throws -> Bool
 
     // Agents
     func createAgent(_ agent: AgentRecord) async throws

@@ -102,4 +102,24 @@ import Testing
         #expect(try await other.agent(id: agent.agentId)?.unenrolledAt == nil)
         try await other.close()
     }
+
+    @Test func aRevokedServiceTokenStopsTheFleetServerAndKeepsItFromStarting() async throws {
+        let pg = try await PostgresInstance.shared.value
+        let database = try await pg.createDatabase()
+        let secrets = try await pg.initializeStore(database: database)
+        let fleet = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets)) { $0.serviceTokenCheckSeconds = 0.1 }
+        defer { Task { await fleet.stop() } }
+        let other = try await pg.openStore(database: database)
+        #expect(try await other.revokeServiceToken(name: "fleet-server-default"))
+        try await other.close()
+
+        let stopped = try #require(await fleet.stoppedWithError() as? FlotillaError)
+        #expect(stopped.message.contains("its service token was revoked"), "\(stopped.description)")
+        do {
+            _ = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets))
+            Issue.record("a Fleet Server started with a revoked service token")
+        } catch let error as FlotillaError {
+            #expect(error.message.contains("not known to the store") && error.message.contains("revoked"), "\(error.description)")
+        }
+    }
 }

@@ -59,6 +59,10 @@ import Testing
         try await store.addServiceToken(name: "fs", secretHash: Secrets.hash("service"))
         #expect(try await other.serviceTokenExists(secretHash: Secrets.hash("service")))
         #expect(try await !other.serviceTokenExists(secretHash: Secrets.hash("other")))
+        #expect(try await other.revokeServiceToken(name: "fs"))
+        #expect(try await !store.serviceTokenExists(secretHash: Secrets.hash("service")))
+        #expect(try await !store.revokeServiceToken(name: "nobody"))
+        #expect(try await store.serviceTokens().map { "\($0.name) \($0.revoked)" } == ["fs true"])
         try await store.close()
         try await other.close()
     }

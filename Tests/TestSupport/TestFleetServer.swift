@@ -92,6 +92,20 @@ public final class TestFleetServer: Sendable {
         return false
     }
 
+    /// Waits (bounded) for the server to stop on its own, and returns the error it stopped with.
+    public func stoppedWithError(within seconds: Double = 15) async -> (any Error)? {
+        let waiter = Task { () -> (any Error)? in
+            do { try await task.value; return nil } catch { return error }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            waiter.cancel()
+            task.cancel()
+        }
+        defer { timer.cancel() }
+        return await waiter.value
+    }
+
     public func stop() async {
         task.cancel()
         _ = try? await task.value
