@@ -97,7 +97,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fleet-simulator",
-            dependencies: ["FleetTLS", "FleetStore", "FleetProtocol", "TestSupport"],
+            dependencies: ["FleetTLS", "FleetStore", "FleetServer", "FleetProtocol", "TestSupport"],
             path: "Benchmarks/FleetSimulator"
         ),
         .testTarget(

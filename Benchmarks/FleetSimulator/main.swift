@@ -1,9 +1,12 @@
 // The fleet simulator: N agents enroll into a real `flotilla server` process over mutual TLS and park a
 // check-in each; it reports the server's memory and CPU per waiting agent, and how long one policy change takes
-// to reach all of them. Run it against a release build:
+// to reach all of them. With --postgres, several Fleet Servers share a private PostgreSQL (over verified TLS),
+// agents are spread over them, and the change is written by another process, so the time includes LISTEN/NOTIFY.
+// Run it against a release build:
 //
-//   swift build -c release && .build/release/fleet-simulator --agents 2000
+//   swift build -c release && .build/release/fleet-simulator --agents 2000 [--postgres --servers 2]
 import FleetProtocol
+import FleetServer
 import FleetStore
 import FleetTLS
 import Foundation
@@ -13,6 +16,8 @@ struct Options {
     var agents = 1000
     var flotilla = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flotilla").path
     var concurrency = 200
+    var postgres = false
+    var servers = 1
 
     init() {
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
@@ -21,7 +26,9 @@ struct Options {
             case "--agents": agents = Int(arguments.next() ?? "") ?? agents
             case "--flotilla": flotilla = arguments.next() ?? flotilla
             case "--concurrency": concurrency = Int(arguments.next() ?? "") ?? concurrency
-            default: fatalError("unknown option \(argument); use --agents N, --flotilla PATH, --concurrency N")
+            case "--postgres": postgres = true; servers = max(servers, 2)
+            case "--servers": servers = Int(arguments.next() ?? "") ?? servers
+            default: fatalError("unknown option \(argument); use --agents N, --flotilla PATH, --concurrency N, --postgres, --servers N")
             }
         }
     }
@@ -31,6 +38,11 @@ struct Options {
 struct Usage {
     var rssBytes: Int
     var cpuSeconds: Double
+
+    init(rssBytes: Int, cpuSeconds: Double) {
+        self.rssBytes = rssBytes
+        self.cpuSeconds = cpuSeconds
+    }
 
     init(pid: Int32) throws {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
@@ -64,22 +76,36 @@ func flotilla(_ arguments: [String]) throws {
     guard result.status == 0 else { fatalError("flotilla \(arguments.joined(separator: " ")) failed: \(result.output)") }
 }
 try flotilla(["certs", "init", work.file("certs")])
-try flotilla(["server", "init", "--data-dir", work.file("data"), "--service-token-path", work.file("service.token"), "--enrollment-token-path", work.file("enrollment.token")])
+// Where the servers keep their state: an SQLite file, or one PostgreSQL database they all share.
+let postgres = options.postgres ? try await PostgresInstance.start() : nil
+let storeArguments = postgres.map { pg in
+    ["--fleet-server-es", pg.url(database: "fleet_pw"), "--fleet-server-es-ca", pg.cert("es-ca.crt"), "--fleet-server-es-password-file", pg.passwordFile]
+} ?? ["--data-dir", work.file("data")]
+precondition(postgres != nil || options.servers == 1, "several servers need --postgres")
+try flotilla(["server", "init"] + storeArguments + ["--service-token-path", work.file("service.token"), "--enrollment-token-path", work.file("enrollment.token")])
 let config = work.write("fleet.yml", """
     enroll_rate: 100000
     enroll_burst: 100000
     poll_timeout_seconds: 900
     checkin_flush_seconds: 1
     """)
-let server = try BackgroundProcess(options.flotilla, [
-    "server", "--config", config, "--data-dir", work.file("data"), "--fleet-server-service-token-path", work.file("service.token"),
-    "--fleet-server-cert", work.file("certs/fleet-cert.crt"), "--fleet-server-cert-key", work.file("certs/fleet-cert.key"),
-    "--certificate-authorities", work.file("certs/agent-ca.crt"), "--fleet-server-client-auth", "required",
-    "--fleet-server-host", "127.0.0.1", "--fleet-server-port", "0",
-])
-let line = try server.waitForLine(containing: "Fleet Server listening on https://")
-let port = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces))!
-let idle = try Usage(pid: server.processIdentifier)
+let servers = try (0..<options.servers).map { _ in
+    try BackgroundProcess(options.flotilla, [
+        "server", "--config", config, "--fleet-server-service-token-path", work.file("service.token"),
+        "--fleet-server-cert", work.file("certs/fleet-cert.crt"), "--fleet-server-cert-key", work.file("certs/fleet-cert.key"),
+        "--certificate-authorities", work.file("certs/agent-ca.crt"), "--fleet-server-client-auth", "required",
+        "--fleet-server-host", "127.0.0.1", "--fleet-server-port", "0",
+    ] + storeArguments)
+}
+let ports = try servers.map { server in
+    Int(try server.waitForLine(containing: "Fleet Server listening on https://").split(separator: ":").last!.trimmingCharacters(in: .whitespaces))!
+}
+func usage() throws -> Usage {
+    try servers.map { try Usage(pid: $0.processIdentifier) }.reduce(Usage(rssBytes: 0, cpuSeconds: 0)) {
+        Usage(rssBytes: $0.rssBytes + $1.rssBytes, cpuSeconds: $0.cpuSeconds + $1.cpuSeconds)
+    }
+}
+let idle = try usage()
 
 let tls = try TLSClientContext(settings: TLSSettings(
     certificateAuthorities: [work.file("certs/fleet-ca.crt")], certificate: work.file("certs/agent-cert.crt"),
@@ -88,8 +114,8 @@ let tls = try TLSClientContext(settings: TLSSettings(
 let token = try String(contentsOfFile: work.file("enrollment.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 
 var started = Date()
-let agents = try await inBatches(options.agents, width: options.concurrency) { _ in
-    var agent = FleetAgentClient(port: port, tls: tls)
+let agents = try await inBatches(options.agents, width: options.concurrency) { index in
+    var agent = FleetAgentClient(port: ports[index % ports.count], tls: tls)
     let reply = try await agent.enroll(token: token)
     guard reply.status == 200 else { fatalError("enroll: \(reply.status) \(reply.body)") }
     return agent
@@ -101,7 +127,7 @@ print("enrolled \(agents.count) agents over mutual TLS in \(String(format: "%.1f
 let checkins = agents.map { agent in
     Task { try await agent.checkin(policyRevision: 1, policyId: "default-policy") }
 }
-let store = try SQLiteStore(path: work.file("data/fleet.sqlite"))
+let store: any Store = try await postgres?.openStore(database: "fleet_pw") ?? SQLiteStore(path: work.file("data/fleet.sqlite"))
 started = Date()
 while try await store.agents().filter({ $0.lastMessage == "running" }).count < agents.count {
     try await Task.sleep(for: .milliseconds(200))
@@ -109,11 +135,11 @@ while try await store.agents().filter({ $0.lastMessage == "running" }).count < a
 }
 // Let the last handshakes settle before measuring.
 try await Task.sleep(for: .seconds(2))
-let parked = try Usage(pid: server.processIdentifier)
+let parked = try usage()
 try await Task.sleep(for: .seconds(10))
-let afterWait = try Usage(pid: server.processIdentifier)
+let afterWait = try usage()
 let perAgent = Double(parked.rssBytes - idle.rssBytes) / Double(agents.count)
-print("server RSS idle \(idle.rssBytes / 1_048_576) MiB; with \(agents.count) waiting check-ins \(parked.rssBytes / 1_048_576) MiB: \(Int(perAgent / 1024)) KiB per waiting agent")
+print("\(servers.count) server(s) on \(postgres == nil ? "SQLite" : "PostgreSQL"); RSS idle \(idle.rssBytes / 1_048_576) MiB; with \(agents.count) waiting check-ins \(parked.rssBytes / 1_048_576) MiB: \(Int(perAgent / 1024)) KiB per waiting agent")
 print("server CPU while \(agents.count) check-ins waited 10 s: \(String(format: "%.3f", afterWait.cpuSeconds - parked.cpuSeconds)) s")
 
 // One policy change reaches every waiting agent.
@@ -130,4 +156,5 @@ for checkin in checkins {
 let fanOut = Date().timeIntervalSince(started)
 print("policy revision 2 reached \(revisions.filter { $0 == 2 }.count)/\(agents.count) waiting agents in \(String(format: "%.2f", fanOut)) s")
 try await store.close()
-_ = await server.terminate(signal: SIGTERM)
+for server in servers { _ = await server.terminate(signal: SIGTERM) }
+await postgres?.stop()

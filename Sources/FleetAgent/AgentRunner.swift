@@ -95,9 +95,12 @@ public final class AgentRunner: Sendable {
             guard let pushed = try? ssl.decode(TLSSettings.self) else { return "The policy's fleet.ssl settings are not valid" }
             tls = Self.merge(pushed, into: tls)
         }
+        // The Fleet Server in this process is dialled on loopback only while the agent stays with it.
+        var options = state.connection
+        if hosts != state.fleetHosts { options.localFleetServerPort = nil }
         if hosts != state.fleetHosts || tls != state.fleetTLS {
             do {
-                let trial = try FleetConnection(url: hosts[0], tls: tls, options: state.connection)
+                let trial = try FleetConnection(url: hosts[0], tls: tls, options: options)
                 let status = try await trial.send("GET", "/api/status", timeout: 15)
                 guard status.status == 200 else { throw FlotillaError("\(hosts[0]) answered /api/status with \(status.status)") }
             } catch {
@@ -109,6 +112,7 @@ public final class AgentRunner: Sendable {
             }
             state.fleetHosts = hosts
             state.fleetTLS = tls
+            state.connection = options
         }
         state.policy = policy
         state.policyRevision = revision

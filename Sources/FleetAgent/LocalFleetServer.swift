@@ -51,11 +51,18 @@ public struct LocalFleetServer: Sendable {
                 }
             }
             var result: Result<T?, any Error>?
-            while let ended = try await group.next() {
-                if let outcome = ended {
-                    // Stopped as SIGTERM would stop it: cancelling it mid-flight would cut connections and log errors.
-                    result = outcome
-                    await server.stop()
+            while true {
+                do {
+                    guard let ended = try await group.next() else { break }
+                    if let outcome = ended {
+                        // Stopped as SIGTERM would stop it: cancelling it mid-flight would cut connections and log errors.
+                        result = outcome
+                        await server.stop()
+                    }
+                } catch {
+                    // The server failed. If the agent's work was already done (enrolled), that result stands.
+                    guard case .success = result else { throw error }
+                    logger.error("Fleet Server stopped with an error after the agent was done: \(error)")
                 }
             }
             return try result?.get() ?? nil

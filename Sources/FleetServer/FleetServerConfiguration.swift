@@ -80,7 +80,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public static func checkStore(_ store: String) throws(FlotillaError) {
         let lowered = store.lowercased()
         if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-            throw FlotillaError("--fleet-server-es=\(store) is an Elasticsearch URL, which Flotilla does not use", hint: "give an SQLite path (or sqlite:PATH) made by flotilla server init, or a postgres://user@host:port/database URL")
+            throw FlotillaError("--fleet-server-es=\(redactedURL(store)) is an Elasticsearch URL, which Flotilla does not use", hint: "give an SQLite path (or sqlite:PATH) made by flotilla server init, or a postgres://user@host:port/database URL")
         }
     }
 

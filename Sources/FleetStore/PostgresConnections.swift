@@ -14,6 +14,9 @@ actor PostgresConnections {
     var nextId = 0
     var closed = false
 
+    /// Thrown when a connection was left in a state it cannot be reused in.
+    struct Broken: Error {}
+
     init(link: PostgresLink, logger: Logger, maximum: Int = 4) {
         self.link = link
         self.logger = logger
@@ -54,7 +57,12 @@ actor PostgresConnections {
                 open += 1
                 nextId += 1
                 do {
-                    return try await link.connect(id: nextId, logger: logger)
+                    let connection = try await link.connect(id: nextId, logger: logger)
+                    if closed {
+                        discard(connection)
+                        continue
+                    }
+                    return connection
                 } catch {
                     open -= 1
                     wakeOne()
@@ -66,6 +74,7 @@ actor PostgresConnections {
     }
 
     func giveBack(_ connection: PostgresConnection) {
+        guard !closed else { return discard(connection) }
         idle.append(connection)
         wakeOne()
     }

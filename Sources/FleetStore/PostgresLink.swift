@@ -27,6 +27,9 @@ public struct PostgresLink: Sendable {
         guard components.password == nil else {
             throw FlotillaError("--fleet-server-es carries a password in its URL, where any user of this host can read it", hint: "put the password in a file given with --fleet-server-es-password-file, or in PGPASSWORD")
         }
+        guard components.query == nil else {
+            throw FlotillaError("--fleet-server-es=\(Self.redacted(url)) carries options after '?', which Flotilla does not read", hint: "give TLS settings with the --fleet-server-es-* flags instead")
+        }
         guard let user = components.user, !user.isEmpty else {
             throw FlotillaError("--fleet-server-es=\(url) names no user", hint: "write it like postgres://user@\(host):\(components.port ?? 5432)/fleet")
         }
@@ -48,11 +51,7 @@ public struct PostgresLink: Sendable {
         }
     }
 
-    static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? "the store URL"
-    }
+    static func redacted(_ url: String) -> String { redactedURL(url) }
 
     /// One connection: TCP, PostgreSQL's SSLRequest, then Flotilla's own TLS client (so a refusal is explained the
     /// way every other link explains it), then the PostgreSQL protocol over it. Fails with one sentence.
@@ -75,6 +74,10 @@ public struct PostgresLink: Sendable {
                 answer.fail(error)
                 throw error
             }
+            // A store that accepts the connection and then says nothing must not hold it: ten seconds to be ready.
+            let ready = LockedBox(false)
+            channel.eventLoop.scheduleTask(in: .seconds(10)) { if !ready.withLock({ $0 }) { channel.close(promise: nil) } }
+            defer { ready.withLock { $0 = true } }
             channel.writeAndFlush(ByteBuffer(bytes: SSLRequestHandler.request), promise: nil)
             guard try await answer.futureResult.get() == UInt8(ascii: "S") else {
                 channel.close(promise: nil)
@@ -84,11 +87,16 @@ public struct PostgresLink: Sendable {
             let handshake = channel.eventLoop.makePromise(of: Void.self)
             // Under TLS 1.3 the store refuses a client certificate after the handshake, while PostgresNIO reads:
             // the TLS error is kept here, since PostgresNIO reports only that the connection closed.
-            try await channel.eventLoop.submit {
-                try channel.pipeline.syncOperations.addHandler(client.makeHandler(host: host, report: report))
-                try channel.pipeline.syncOperations.addHandler(TLSErrorRecorder(box: tlsError))
-                try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(done: handshake))
-            }.get()
+            do {
+                try await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(client.makeHandler(host: host, report: report))
+                    try channel.pipeline.syncOperations.addHandler(TLSErrorRecorder(box: tlsError))
+                    try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(done: handshake))
+                }.get()
+            } catch {
+                handshake.fail(error)
+                throw error
+            }
             // PostgresNIO is handed a channel whose TLS is already up, so it never sees the handshake's event.
             try await handshake.futureResult.get()
             let configuration = PostgresConnection.Configuration(establishedChannel: channel, tls: .disable, username: user, password: password, database: database)
@@ -145,6 +153,12 @@ final class SSLRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         guard !answered, let byte = bytes.readInteger(as: UInt8.self) else { return }
+        guard bytes.readableBytes == 0 else {
+            // Bytes after the answer and before TLS would be read as if encrypted (CVE-2021-23222): refuse.
+            fail(FlotillaError("The store sent data before TLS was set up", hint: "check that the address is a PostgreSQL server"))
+            context.close(promise: nil)
+            return
+        }
         answered = true
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         answer.succeed(byte)

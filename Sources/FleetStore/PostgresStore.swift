@@ -14,13 +14,10 @@ public final class PostgresStore: Store {
     public let link: PostgresLink
     let connections: PostgresConnections
     let logger: Logger
-    let announced = LockedBox(Announced())
+    let announcer: ChangeAnnouncer
     static let channel = "flotilla_changes"
-
-    struct Announced {
-        var actionSequence: Int64 = 0
-        var revisions: [String: Int] = [:]
-    }
+    /// Serializes action inserts, so sequences commit in order and no agent's cursor skips one.
+    static let actionsLock: Int64 = 0x666C_6F74_6163_7473
 
     public var description: String { link.display }
 
@@ -29,12 +26,12 @@ public final class PostgresStore: Store {
         self.link = link
         self.logger = logger
         connections = PostgresConnections(link: link, logger: logger)
+        announcer = ChangeAnnouncer(changes: changes)
         do {
             try await connections.withConnection { connection in
                 try await PostgresSchema.migrate(connection, logger: logger)
             }
-            let start = try await readPositions()
-            announced.withLock { $0 = start }
+            announcer.start(at: try await readPositions())
         } catch let error as FlotillaError {
             await connections.close()
             throw error
@@ -45,9 +42,9 @@ public final class PostgresStore: Store {
         }
     }
 
-    func readPositions() async throws -> Announced {
+    func readPositions() async throws -> ChangeAnnouncer.Positions {
         try await connections.withConnection { connection in
-            var positions = Announced()
+            var positions = ChangeAnnouncer.Positions()
             for try await sequence in try await connection.query("SELECT COALESCE(MAX(sequence), 0)::BIGINT FROM actions", logger: logger).decode(Int64.self) {
                 positions.actionSequence = sequence
             }
@@ -58,43 +55,22 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Announces a change unless it was announced already (this process wrote it, or a notification came twice).
-    func announce(_ change: StoreChange) {
-        let isNew = announced.withLock { known -> Bool in
-            switch change {
-            case .policy(let id, let revision):
-                guard revision > known.revisions[id] ?? 0 else { return false }
-                known.revisions[id] = revision
-            case .action(let sequence, _):
-                guard sequence > known.actionSequence else { return false }
-                known.actionSequence = sequence
-            case .unavailable:
-                break
-            }
-            return true
-        }
-        if isNew { changes.publish(change) }
-    }
-
     /// Reads what other Fleet Servers committed since the last announced position, and announces it.
     func catchUp() async throws {
-        let since = announced.withLock { $0.actionSequence }
+        let since = announcer.actionSequence
         let (policies, targets) = try await connections.withConnection { connection in
-            var policies: [(String, Int)] = []
+            var policies: [(id: String, revision: Int)] = []
             for try await row in try await connection.query("SELECT id, revision FROM policies", logger: logger).decode((String, Int).self) {
                 policies.append(row)
             }
-            var targets: [(Int64, String)] = []
+            var targets: [(sequence: Int64, agentId: String)] = []
             let query: PostgresQuery = "SELECT sequence, agent_id FROM action_targets WHERE sequence > \(since) ORDER BY sequence"
             for try await row in try await connection.query(query, logger: logger).decode((Int64, String).self) {
                 targets.append(row)
             }
             return (policies, targets)
         }
-        for (id, revision) in policies { announce(.policy(id: id, revision: revision)) }
-        for (sequence, rows) in Dictionary(grouping: targets, by: \.0).sorted(by: { $0.key < $1.key }) {
-            announce(.action(sequence: sequence, agentIds: rows.map(\.1)))
-        }
+        announcer.announce(policies: policies, targets: targets)
     }
 
     /// Listens for other Fleet Servers' changes until cancelled. After a lost connection it reconnects at once,
@@ -148,7 +124,12 @@ public final class PostgresStore: Store {
                 try await connection.query("COMMIT", logger: logger)
                 return result
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                do {
+                    try await connection.query("ROLLBACK", logger: logger)
+                } catch {
+                    // A connection stuck in a failed transaction must not go back to the pool.
+                    throw PostgresConnections.Broken()
+                }
                 throw error
             }
         }
@@ -195,7 +176,7 @@ public final class PostgresStore: Store {
             try await notify(connection, "policy")
             return saved
         }
-        announce(.policy(id: saved.id, revision: saved.revision))
+        announcer.announce(.policy(id: saved.id, revision: saved.revision))
         return saved
     }
 
@@ -311,6 +292,7 @@ public final class PostgresStore: Store {
     public func addAction(_ action: ActionRecord) async throws -> ActionRecord {
         let stored = try await transaction { connection -> ActionRecord in
             var stored = action
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.actionsLock))", logger: logger)
             let insert: PostgresQuery = """
                 INSERT INTO actions (id, type, data, created_at, expires_at)
                 VALUES (\(action.id), \(action.type), \(action.data), \(action.createdAt), \(action.expiresAt)) RETURNING sequence
@@ -320,7 +302,7 @@ public final class PostgresStore: Store {
             try await notify(connection, "action")
             return stored
         }
-        announce(.action(sequence: stored.sequence, agentIds: stored.agentIds))
+        announcer.announce(.action(sequence: stored.sequence, agentIds: stored.agentIds))
         return stored
     }
 
@@ -341,7 +323,11 @@ public final class PostgresStore: Store {
 
     public func recordResults(_ results: [ActionResultRecord]) async throws {
         guard !results.isEmpty else { return }
-        let rows: [[String: String]] = results.map {
+        // The last result per action and agent wins, as with SQLite's INSERT OR REPLACE (one statement may not
+        // update a row twice).
+        var latest: [String: ActionResultRecord] = [:]
+        for result in results { latest[result.actionId + "\u{0}" + result.agentId] = result }
+        let rows: [[String: String]] = latest.values.map {
             ["action_id": $0.actionId, "agent_id": $0.agentId, "error": $0.error, "payload": $0.payload, "created_at": Self.timestamp($0.createdAt)]
         }
         let batch = String(decoding: try JSONSerialization.data(withJSONObject: rows), as: UTF8.self)

@@ -6,13 +6,7 @@ public final class SQLiteStore: Store {
     let pool: DatabasePool
     public let changes = StoreChanges()
     public let path: String
-    /// What this process has announced, so changes seen by `watchForeignChanges` are announced once.
-    let announced = LockedBox(Announced())
-
-    struct Announced {
-        var actionSequence: Int64 = 0
-        var revisions: [String: Int] = [:]
-    }
+    let announcer: ChangeAnnouncer
 
     /// Opens (creating when missing) the database at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -21,34 +15,17 @@ public final class SQLiteStore: Store {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
+        announcer = ChangeAnnouncer(changes: changes)
         // The database holds hashes of secrets and agents' metadata: readable by its owner only.
         chmod(path, 0o600)
         try SQLiteSchema.migrator.migrate(pool)
         let start = try pool.read { db in
-            Announced(
+            ChangeAnnouncer.Positions(
                 actionSequence: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM actions") ?? 0,
                 revisions: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, revision FROM policies").map { ($0["id"], $0["revision"]) })
             )
         }
-        announced.withLock { $0 = start }
-    }
-
-    /// Announces a change unless it was announced already.
-    func announce(_ change: StoreChange) {
-        let isNew = announced.withLock { known -> Bool in
-            switch change {
-            case .policy(let id, let revision):
-                guard revision > known.revisions[id] ?? 0 else { return false }
-                known.revisions[id] = revision
-            case .action(let sequence, _):
-                guard sequence > known.actionSequence else { return false }
-                known.actionSequence = sequence
-            case .unavailable:
-                break
-            }
-            return true
-        }
-        if isNew { changes.publish(change) }
+        announcer.start(at: start)
     }
 
     /// Other processes (the CLI, a console) may write to the same file. One cheap query every half second finds
@@ -56,7 +33,7 @@ public final class SQLiteStore: Store {
     public func watchForeignChanges(every interval: Duration = .milliseconds(500)) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            let since = announced.withLock { $0.actionSequence }
+            let since = announcer.actionSequence
             guard let (policies, actions) = try? await pool.read({ db in
                 (
                     try Row.fetchAll(db, sql: "SELECT id, revision FROM policies").map { (id: $0["id"] as String, revision: $0["revision"] as Int) },
@@ -64,10 +41,7 @@ public final class SQLiteStore: Store {
                         .map { (sequence: $0["sequence"] as Int64, agentId: $0["agent_id"] as String) }
                 )
             }) else { continue }
-            for policy in policies { announce(.policy(id: policy.id, revision: policy.revision)) }
-            for (sequence, targets) in Dictionary(grouping: actions, by: \.sequence).sorted(by: { $0.key < $1.key }) {
-                announce(.action(sequence: sequence, agentIds: targets.map(\.agentId)))
-            }
+            announcer.announce(policies: policies, targets: actions)
         }
     }
 
@@ -113,7 +87,7 @@ public final class SQLiteStore: Store {
             }
             return saved
         }
-        announce(.policy(id: saved.id, revision: saved.revision))
+        announcer.announce(.policy(id: saved.id, revision: saved.revision))
         return saved
     }
 
@@ -249,7 +223,7 @@ public final class SQLiteStore: Store {
             }
             return stored
         }
-        announce(.action(sequence: stored.sequence, agentIds: stored.agentIds))
+        announcer.announce(.action(sequence: stored.sequence, agentIds: stored.agentIds))
         return stored
     }
 

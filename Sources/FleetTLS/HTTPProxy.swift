@@ -44,11 +44,7 @@ public struct HTTPProxy: Sendable, Equatable {
     }
 
     /// A proxy URL with its password hidden, for the one message that must name the URL.
-    public static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? "the proxy URL"
-    }
+    public static func redacted(_ url: String) -> String { redactedURL(url) }
 }
 
 extension String {

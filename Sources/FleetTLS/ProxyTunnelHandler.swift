@@ -27,19 +27,21 @@ final class ProxyTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var chunk = unwrapInboundIn(data)
         answer.writeBuffer(&chunk)
-        let text = String(buffer: answer)
-        guard let end = text.range(of: "\r\n\r\n") else {
+        // The end of the proxy's head is found in the bytes, not in a decoded string: a proxy may send any bytes.
+        let bytes = answer.readableBytesView
+        guard let end = bytes.firstRange(of: [13, 10, 13, 10] as [UInt8]) else {
             if answer.readableBytes > 16_384 { fail(context, ProxyTunnelError(proxy: proxy.display, target: target, statusLine: "an answer with no end")) }
             return
         }
-        let statusLine = String(text[..<end.lowerBound].prefix { $0 != "\r" })
+        let firstLine = bytes[..<(bytes.firstRange(of: [13, 10] as [UInt8])?.lowerBound ?? end.lowerBound)]
+        let statusLine = String(decoding: firstLine, as: UTF8.self)
         let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) }
         guard status == 200 else {
             fail(context, ProxyTunnelError(proxy: proxy.display, target: target, statusLine: statusLine))
             return
         }
         // The tunnel is open: TLS starts now, and whatever followed the proxy's answer belongs to it.
-        answer.moveReaderIndex(forwardBy: text.utf8.distance(from: text.startIndex, to: end.upperBound))
+        answer.moveReaderIndex(to: end.upperBound)
         let rest = answer
         context.fireChannelActive()
         if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }

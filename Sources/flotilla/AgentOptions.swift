@@ -42,8 +42,12 @@ struct AgentEnrollmentOptions: ParsableArguments {
         if proxyDisabled, proxyURL != nil {
             throw FlotillaError("--proxy-disabled cannot be combined with --proxy-url", hint: "drop one of them")
         }
+        // A proxy taken from this shell's HTTPS_PROXY is kept: the agent's service will not have this environment.
+        let host = try FleetEndpoint(url: url).host
+        let fromEnvironment = proxyURL == nil && !proxyDisabled ? try HTTPProxy.fromEnvironment(for: host) : nil
         let options = FleetConnectionOptions(
-            headers: try Self.keyValues(header, flag: "--header"), proxyURL: proxyURL,
+            headers: try Self.keyValues(header, flag: "--header"),
+            proxyURL: proxyURL ?? (fromEnvironment == nil ? nil : ProcessInfo.processInfo.environment["HTTPS_PROXY"] ?? ProcessInfo.processInfo.environment["https_proxy"]),
             proxyHeaders: try Self.keyValues(proxyHeader, flag: "--proxy-header"), proxyDisabled: proxyDisabled
         )
         _ = try FleetConnection(url: url, tls: TLSSettings(verificationMode: .none), options: options)  // the URL and proxy parse

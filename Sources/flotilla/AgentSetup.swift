@@ -73,6 +73,10 @@ struct AgentSetupOptions: ParsableArguments {
             try CertificateCheck.requireCovers(certificate, host: try FleetEndpoint(url: enrollment.url).host, flag: "--fleet-server-cert", urlFlag: "--url")
         }
         try store.tls.apply(to: &configuration)
+        // The agent's service will not have this shell's environment: a password must come from a file.
+        if configuration.usesPostgres, configuration.storePasswordFile == nil, ProcessInfo.processInfo.environment["PGPASSWORD"] != nil {
+            throw FlotillaError("PGPASSWORD is set, but the agent's service will not see it", hint: "put the store password in a 0600 file and give --fleet-server-es-password-file")
+        }
         if configuration.storeTLS != nil, !configuration.usesPostgres {
             say("The --fleet-server-es-* TLS files are valid; the SQLite store \(configuration.storePath) is a local file and does not use them.")
         }

@@ -44,7 +44,7 @@ struct FleetServerOptions: ParsableArguments {
         }
         if let host { configuration.host = host }
         if let port {
-            guard (0...65535).contains(port) else { throw FlotillaError("--fleet-server-port \(port) is not a port", hint: "give 1 to 65535") }
+            guard (0...65535).contains(port) else { throw FlotillaError("--fleet-server-port \(port) is not a port", hint: "give 1 to 65535, or 0 for any free one") }
             configuration.port = port
         }
         if let certificate { configuration.tls.certificate = absolutePath(certificate) }
@@ -88,7 +88,7 @@ struct StoreTLSOptions: ParsableArguments {
     @Flag(name: .customLong("fleet-server-es-insecure"), help: "Do not verify the store's certificate (never in production).")
     var insecure = false
 
-    var isEmpty: Bool { certificateAuthorities.isEmpty && trustedFingerprint == nil && certificate == nil && key == nil && !insecure }
+    var isEmpty: Bool { certificateAuthorities.isEmpty && trustedFingerprint == nil && certificate == nil && key == nil && !insecure && passwordFile == nil }
 
     func apply(to configuration: inout FleetServerConfiguration) throws {
         if let settings = try settings() { configuration.storeTLS = settings }
@@ -97,7 +97,7 @@ struct StoreTLSOptions: ParsableArguments {
 
     /// The settings, with every file loaded and checked now; nil when no flag was given.
     func settings() throws -> TLSSettings? {
-        guard !isEmpty else { return nil }
+        guard !(certificateAuthorities.isEmpty && trustedFingerprint == nil && certificate == nil && key == nil && !insecure) else { return nil }
         if insecure, !certificateAuthorities.isEmpty || trustedFingerprint != nil {
             throw FlotillaError("--fleet-server-es-insecure cannot be combined with --fleet-server-es-ca or --fleet-server-es-ca-trusted-fingerprint", hint: "drop --fleet-server-es-insecure to verify the store")
         }

@@ -30,10 +30,16 @@ struct ServerServiceTokens: AsyncParsableCommand {
                 guard try await !store.serviceTokens().contains(where: { $0.name == name }) else {
                     throw FlotillaError("There is already a service token named \(name)", hint: "choose another --name")
                 }
-                try await store.addServiceToken(name: name, secretHash: Secrets.hash(secret))
+                // The file first: a token whose secret nobody received must not be stored.
+                if let path { try SecureFileWriter.write(secret + "\n", to: path, secret: true) }
+                do {
+                    try await store.addServiceToken(name: name, secretHash: Secrets.hash(secret))
+                } catch {
+                    if let path { try? FileManager.default.removeItem(atPath: path) }
+                    throw error
+                }
             }
             if let path {
-                try SecureFileWriter.write(secret + "\n", to: path, secret: true)
                 print("Service token \(name) written to \(path).")
             } else {
                 print("Service token \(name) (shown once): \(secret)")

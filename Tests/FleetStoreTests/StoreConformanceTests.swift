@@ -117,7 +117,11 @@ import Testing
         #expect(try await other.action(id: "none") == nil)
 
         try await store.recordResults([ActionResultRecord(actionId: "x1", agentId: "a1", error: "failed")])
-        try await other.recordResults([ActionResultRecord(actionId: "x1", agentId: "a1"), ActionResultRecord(actionId: "x1", agentId: "a2", payload: #"{"k":1}"#)])
+        // One acknowledgement may carry two events for the same action (started, then done): the last wins.
+        try await other.recordResults([
+            ActionResultRecord(actionId: "x1", agentId: "a1", error: "still running"), ActionResultRecord(actionId: "x1", agentId: "a1"),
+            ActionResultRecord(actionId: "x1", agentId: "a2", payload: #"{"k":1}"#),
+        ])
         let results = try await store.results(actionId: "x1")
         #expect(results.map(\.agentId) == ["a1", "a2"])
         #expect(results.map(\.error) == ["", ""])  // a later result replaces an earlier one
