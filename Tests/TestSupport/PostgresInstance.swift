@@ -88,19 +88,35 @@ public final class PostgresInstance: Sendable {
     /// Starts `postgres` as this test's child (not through pg_ctl, whose server would outlive the test and hold
     /// its pipes), waiting until it accepts connections.
     public func startServer() async throws {
-        // PR_SET_PDEATHSIG: when the test process ends, however it ends, the server gets SIGINT and stops.
-        let dieWithParent = "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGINT); os.execv(sys.argv[1], sys.argv[1:])"
         let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : try ProcessRunner.which("python3")
-        let command = asPostgresCommand(python, ["-c", dieWithParent, "\(binaries)/postgres", "-D", data])
+        let command = asPostgresCommand(python, ["-c", Self.stopWithParent, "\(binaries)/postgres", "-D", data])
         let process = try BackgroundProcess(command.executable, command.arguments)
         server.withLock { $0 = process }
         _ = try process.waitForLine(containing: "ready to accept connections")
     }
 
+    /// Runs the server as a child of a small watcher that passes signals on and stops the server (fast shutdown)
+    /// when the test process is gone, however it ended, so no server outlives its test run.
+    static let stopWithParent = """
+        import os, signal, subprocess, sys, time
+        # A test runner may start its children with signals blocked; this watcher must hear them.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT, signal.SIGTERM])
+        server = subprocess.Popen(sys.argv[1:])
+        for name in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(name, lambda number, frame: server.send_signal(signal.SIGINT))
+        parent = os.getppid()
+        while server.poll() is None:
+            if os.getppid() != parent:
+                server.send_signal(signal.SIGINT)
+                parent = os.getppid()
+            time.sleep(0.2)
+        sys.exit(server.returncode or 0)
+        """
+
     /// Stops it the fast way: connections are cut, as in an outage.
     public func stopServer() async throws {
         guard let process = server.withLock({ $0 }) else { return }
-        _ = await process.terminate(signal: SIGINT)
+        _ = await process.terminate(signal: SIGTERM)
         server.withLock { $0 = nil }
     }
 
