@@ -17,6 +17,8 @@ public struct AgentState: Codable, Equatable, Sendable {
     public var connection: FleetConnectionOptions
     /// The Fleet Server this agent runs in its own process (install --fleet-server-*), with its service token.
     public var fleetServer: FleetServerConfiguration?
+    /// How long `run` waits for that Fleet Server to be healthy (`--fleet-server-timeout`).
+    public var fleetServerTimeoutSeconds: Double?
     public var policyId: String
     public var policyRevision: Int
     public var policy: JSONValue?

@@ -49,7 +49,7 @@ struct Run: AsyncParsableCommand {
         }
         // This agent runs its Fleet Server: start it, wait until the agent can use it, then check in through it.
         let local = LocalFleetServer(configuration: configuration, logger: Logger(label: "fleet-server"))
-        _ = try await local.run(agentURL: state.fleetHosts[0], agentTLS: state.fleetTLS, options: state.connection, healthTimeout: 120) { _, options in
+        _ = try await local.run(agentURL: state.fleetHosts[0], agentTLS: state.fleetTLS, options: state.connection, healthTimeout: state.fleetServerTimeoutSeconds ?? 120) { _, options in
             if var current = try vault.load(), current.connection != options {
                 current.connection = options  // the port it listens on now
                 try vault.save(current)

@@ -31,12 +31,14 @@ struct AgentSetupOptions: ParsableArguments {
             return try await Enrollment.enroll(url: url, token: token, tls: tls, tags: tags, id: id, replaceToken: replaceToken, options: options)
         }
         let local = LocalFleetServer(configuration: configuration, logger: Logger.quiet("fleet-server"))
-        let state = try await local.run(agentURL: url, agentTLS: tls, options: options, healthTimeout: try fleetServer.timeoutSeconds()) { server, options in
+        let healthTimeout = try fleetServer.timeoutSeconds()
+        let state = try await local.run(agentURL: url, agentTLS: tls, options: options, healthTimeout: healthTimeout) { server, options in
             say("Fleet Server is running in this agent and answers at \(url) (through 127.0.0.1:\(options.localFleetServerPort ?? 0)).")
             let secret: String
             if let token { secret = token } else { secret = try await LocalFleetServer.selfEnrollmentToken(server) }
             var state = try await Enrollment.enroll(url: url, token: secret, tls: tls, tags: tags, id: id, replaceToken: replaceToken, options: options)
             state.fleetServer = configuration
+            state.fleetServerTimeoutSeconds = healthTimeout
             return state
         }
         guard let state else { throw FlotillaError("Stopped by a signal before the agent was enrolled; nothing was installed") }
