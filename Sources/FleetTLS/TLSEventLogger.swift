@@ -56,9 +56,11 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
         context.fireErrorCaught(error)
     }
 
-    /// A client that hangs up without a TLS close_notify is routine (curl does it), not a failure to log.
+    /// A client that hangs up without a TLS close_notify (curl does it), or resets the connection (an agent that
+    /// stops mid-handshake), is routine, not a failure to log.
     static func isPlainDisconnect(_ error: any Error) -> Bool {
         if case NIOSSLError.uncleanShutdown = error { return true }
+        if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE { return true }
         return false
     }
 
