@@ -10,17 +10,22 @@ actor PostgresConnections {
     let maximum: Int
     var idle: [PostgresConnection] = []
     var open = 0
-    var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Requests waiting for a connection; each is told `true` (try again) or `false` (waited too long).
+    var waiting: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+    var nextWaiter = 0
+    /// How long a request waits for a free connection before it is answered 503.
+    let patience: Duration
     var nextId = 0
     var closed = false
 
     /// Thrown when a connection was left in a state it cannot be reused in.
     struct Broken: Error {}
 
-    init(link: PostgresLink, logger: Logger, maximum: Int = 4) {
+    init(link: PostgresLink, logger: Logger, maximum: Int = 4, patience: Duration = .seconds(10)) {
         self.link = link
         self.logger = logger
         self.maximum = maximum
+        self.patience = patience
     }
 
     nonisolated func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
@@ -69,8 +74,25 @@ actor PostgresConnections {
                     throw error
                 }
             }
-            await withCheckedContinuation { waiting.append($0) }
+            nextWaiter += 1
+            let waiter = nextWaiter
+            let granted = await withCheckedContinuation { continuation in
+                waiting.append((waiter, continuation))
+                Task { [patience] in
+                    try? await Task.sleep(for: patience)
+                    self.giveUp(waiter)
+                }
+            }
+            guard granted else {
+                throw FlotillaError("The store \(link.display) is busy: no connection came free in time", hint: "the request is answered 503 and retried; check the store's health")
+            }
         }
+    }
+
+    /// A waiter that waited too long is told so; one already served is not there any more.
+    func giveUp(_ waiter: Int) {
+        guard let index = waiting.firstIndex(where: { $0.id == waiter }) else { return }
+        waiting.remove(at: index).continuation.resume(returning: false)
     }
 
     func giveBack(_ connection: PostgresConnection) {
@@ -86,7 +108,7 @@ actor PostgresConnections {
     }
 
     func wakeOne() {
-        if !waiting.isEmpty { waiting.removeFirst().resume() }
+        if !waiting.isEmpty { waiting.removeFirst().continuation.resume(returning: true) }
     }
 
     func close() async {
@@ -94,7 +116,7 @@ actor PostgresConnections {
         let connections = idle
         idle.removeAll()
         for connection in connections { try? await connection.close() }
-        for waiter in waiting { waiter.resume() }
+        for waiter in waiting { waiter.continuation.resume(returning: true) }
         waiting.removeAll()
     }
 }
