@@ -58,7 +58,7 @@ public struct AgentVault: Sendable {
     /// The state of an enrolled agent, or the sentence every agent command gives when there is none.
     public func loadEnrolled() throws(FlotillaError) -> AgentState {
         guard let state = try load() else {
-            throw FlotillaError("This agent is not enrolled (no state in \(directory))", hint: "run flotilla enroll first")
+            throw FlotillaError("This agent is not enrolled (no state in \(directory))", hint: "pass the --base-path it was installed with, or enroll it first (flotilla install or flotilla enroll)")
         }
         return state
     }

@@ -47,25 +47,6 @@ public struct CheckinRequest: Sendable, Codable, Equatable {
         self.upgrade = upgrade
     }
 
-    public init(
-        checkinStatus: CheckinStatus,
-        message: String = "",
-        ackToken: String? = nil,
-        localMetadata: JSONValue? = nil,
-        components: JSONValue? = nil,
-        pollTimeout: String? = nil,
-        upgradeDetails: UpgradeDetails? = nil,
-        agentPolicyID: String? = nil,
-        policyRevisionIdx: Int64? = nil,
-        upgrade: JSONValue? = nil
-    ) {
-        self.init(
-            status: checkinStatus.rawValue, message: message, ackToken: ackToken,
-            localMetadata: localMetadata, components: components, pollTimeout: pollTimeout,
-            upgradeDetails: upgradeDetails, agentPolicyID: agentPolicyID,
-            policyRevisionIdx: policyRevisionIdx, upgrade: upgrade)
-    }
-
     /// `status` as an enum; `nil` for a value this server does not know.
     public var checkinStatus: CheckinStatus? { CheckinStatus(rawValue: status) }
 

@@ -1,3 +1,4 @@
+import FleetProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,7 +21,7 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body: [String: JSONScalar] = ["statusCode": .int(status.code), "error": .string(errorName), "message": .string(message)]
+        let body = ErrorResponse(statusCode: status.code, error: errorName, message: message)
         var headers = self.headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try JSONEncoder().encode(body))))
@@ -30,20 +31,6 @@ public struct APIError: HTTPResponseError, Sendable {
     static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, message) }
     static func tooManyRequests(retryAfter seconds: Int, _ what: String) -> APIError {
         APIError(.tooManyRequests, "Too many \(what) requests; retry in \(seconds) s", headers: [.retryAfter: "\(seconds)"])
-    }
-}
-
-/// A JSON scalar, for the error body.
-enum JSONScalar: Encodable {
-    case int(Int)
-    case string(String)
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .int(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        }
     }
 }
 

@@ -20,14 +20,14 @@ extension AgentAPI {
                 if policy.policyId == agent.policyId, !event.isFailure {
                     acknowledgedRevisions.withLock { $0[agent.id] = max($0[agent.id] ?? 0, policy.revision) }
                 }
+            } else if !event.isFailure, !unenrolled, try await store.action(id: event.actionID)?.type == ActionType.unenroll.rawValue {
+                // Only stored actions are looked up: POLICY_CHANGE ids are made from the policy, never stored.
+                unenrolled = true
             }
             results.append(ActionResultRecord(
                 actionId: event.actionID, agentId: agent.id, error: event.error ?? "",
                 payload: String(decoding: (try? (event.payload ?? .object([:])).jsonData()) ?? Data("{}".utf8), as: UTF8.self)
             ))
-            if !event.isFailure, try await store.action(id: event.actionID)?.type == ActionType.unenroll.rawValue {
-                unenrolled = true
-            }
             items.append(AckResponseItem(status: 200, message: "OK"))
         }
         try await store.recordResults(results)

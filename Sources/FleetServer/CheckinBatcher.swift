@@ -36,12 +36,11 @@ public final class CheckinBatcher: Sendable {
         }
     }
 
-    /// Flushes every `interval` until cancelled, then once more.
+    /// Flushes every `interval` until cancelled. The owner calls `finalFlush()` once everything has stopped.
     public func run() async {
         while (try? await Task.sleep(for: interval)) != nil {
             await flush()
         }
-        await finalFlush()
     }
 
     /// A flush that cancellation cannot cut short: the store refuses work from a cancelled task, and these

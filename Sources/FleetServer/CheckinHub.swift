@@ -20,14 +20,10 @@ public final class CheckinHub: Sendable {
     /// is not lost, because it fires the ticket before `wait()` is called.
     public final class Ticket: Sendable {
         let id: UInt64
-        let agentId: String
-        let policyId: String
         let hub: CheckinHub
 
-        init(id: UInt64, agentId: String, policyId: String, hub: CheckinHub) {
+        init(id: UInt64, hub: CheckinHub) {
             self.id = id
-            self.agentId = agentId
-            self.policyId = policyId
             self.hub = hub
         }
 
@@ -74,7 +70,6 @@ public final class CheckinHub: Sendable {
 
     public init() {}
 
-    /// How many check-ins wait now.
     /// Check-ins parked now: registered, looked in the store, found nothing, and waiting.
     public var waitingCount: Int {
         state.withLock { $0.entries.values.count { if case .parked = $0.slot { true } else { false } } }
@@ -91,7 +86,7 @@ public final class CheckinHub: Sendable {
             state.byDeadline[second, default: []].append(id)
             return id
         }
-        return Ticket(id: id, agentId: agentId, policyId: policyId, hub: self)
+        return Ticket(id: id, hub: self)
     }
 
     func park(_ ticket: Ticket, _ continuation: CheckedContinuation<Wake, Never>) {

@@ -55,6 +55,4 @@ public final class PeerIdentities: Sendable {
     public func identity(for channel: ObjectIdentifier) -> PeerIdentity? {
         identities.withLock { $0[channel] }
     }
-
-    public var count: Int { identities.withLock { $0.count } }
 }

@@ -76,13 +76,12 @@ actor PostgresConnections {
             }
             nextWaiter += 1
             let waiter = nextWaiter
-            let granted = await withCheckedContinuation { continuation in
-                waiting.append((waiter, continuation))
-                Task { [patience] in
-                    try? await Task.sleep(for: patience)
-                    self.giveUp(waiter)
-                }
+            let timer = Task { [patience] in
+                guard (try? await Task.sleep(for: patience)) != nil else { return }
+                self.giveUp(waiter)
             }
+            let granted = await withCheckedContinuation { waiting.append((waiter, $0)) }
+            timer.cancel()
             guard granted else {
                 throw FlotillaError("The store \(link.display) is busy: no connection came free in time", hint: "the request is answered 503 and retried; check the store's health")
             }

@@ -14,6 +14,8 @@ public struct PostgresLink: Sendable {
     public let user: String
     public let database: String
     public let tls: TLSSettings
+    /// Built once: its CA, certificate and key files are read when the link is made, not per connection.
+    let client: TLSClientContext
     let password: String?
 
     /// "postgres://flotilla@db.example.com:5432/fleet", for messages: never a password.
@@ -22,13 +24,13 @@ public struct PostgresLink: Sendable {
     public init(url: String, tls: TLSSettings?, passwordFile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(FlotillaError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
               scheme == "postgres" || scheme == "postgresql", let host = components.host, !host.isEmpty else {
-            throw FlotillaError("--fleet-server-es=\(Self.redacted(url)) is not a PostgreSQL URL", hint: "write it like postgres://user@db.example.com:5432/fleet")
+            throw FlotillaError("--fleet-server-es=\(redactedURL(url)) is not a PostgreSQL URL", hint: "write it like postgres://user@db.example.com:5432/fleet")
         }
         guard components.password == nil else {
             throw FlotillaError("--fleet-server-es carries a password in its URL, where any user of this host can read it", hint: "put the password in a file given with --fleet-server-es-password-file, or in PGPASSWORD")
         }
         guard components.query == nil else {
-            throw FlotillaError("--fleet-server-es=\(Self.redacted(url)) carries options after '?', which Flotilla does not read", hint: "give TLS settings with the --fleet-server-es-* flags instead")
+            throw FlotillaError("--fleet-server-es=\(redactedURL(url)) carries options after '?', which Flotilla does not read", hint: "give TLS settings with the --fleet-server-es-* flags instead")
         }
         guard let user = components.user, !user.isEmpty else {
             throw FlotillaError("--fleet-server-es=\(url) names no user", hint: "write it like postgres://user@\(host):\(components.port ?? 5432)/fleet")
@@ -41,6 +43,7 @@ public struct PostgresLink: Sendable {
         // Secure by default: with no --fleet-server-es-* flag the store's certificate is still verified, against
         // the system's CAs.
         self.tls = tls ?? TLSSettings()
+        client = try TLSClientContext(settings: self.tls, role: "store", caFlag: "--fleet-server-es-ca")
         if let passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
                 throw FlotillaError("The store password file \(passwordFile) cannot be read", hint: "check --fleet-server-es-password-file")
@@ -51,12 +54,10 @@ public struct PostgresLink: Sendable {
         }
     }
 
-    static func redacted(_ url: String) -> String { redactedURL(url) }
-
     /// One connection: TCP, PostgreSQL's SSLRequest, then Flotilla's own TLS client (so a refusal is explained the
     /// way every other link explains it), then the PostgreSQL protocol over it. Fails with one sentence.
     func connect(id: Int, logger: Logger) async throws(FlotillaError) -> PostgresConnection {
-        let client = try TLSClientContext(settings: tls, role: "store")
+        let client = self.client
         let server = "store at \(host):\(port)"
         let report = HandshakeReport()
         let tlsError = LockedBox<(any Error)?>(nil)
@@ -75,9 +76,8 @@ public struct PostgresLink: Sendable {
                 throw error
             }
             // A store that accepts the connection and then says nothing must not hold it: ten seconds to be ready.
-            let ready = LockedBox(false)
-            channel.eventLoop.scheduleTask(in: .seconds(10)) { if !ready.withLock({ $0 }) { channel.close(promise: nil) } }
-            defer { ready.withLock { $0 = true } }
+            let deadline = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+            defer { deadline.cancel() }
             channel.writeAndFlush(ByteBuffer(bytes: SSLRequestHandler.request), promise: nil)
             guard try await answer.futureResult.get() == UInt8(ascii: "S") else {
                 channel.close(promise: nil)

@@ -55,15 +55,19 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Reads what other Fleet Servers committed since the last announced position, and announces it.
-    func catchUp() async throws {
+    /// Reads what other Fleet Servers committed since the last announced position, and announces it. A
+    /// notification says which kind changed; after a reconnection both are read.
+    func catchUp(policies readPolicies: Bool = true, actions readActions: Bool = true) async throws {
         let since = announcer.actionSequence
         let (policies, targets) = try await connections.withConnection { connection in
             var policies: [(id: String, revision: Int)] = []
-            for try await row in try await connection.query("SELECT id, revision FROM policies", logger: logger).decode((String, Int).self) {
-                policies.append(row)
-            }
             var targets: [(sequence: Int64, agentId: String)] = []
+            if readPolicies {
+                for try await row in try await connection.query("SELECT id, revision FROM policies", logger: logger).decode((String, Int).self) {
+                    policies.append(row)
+                }
+            }
+            guard readActions else { return (policies, targets) }
             let query: PostgresQuery = "SELECT sequence, agent_id FROM action_targets WHERE sequence > \(since) ORDER BY sequence"
             for try await row in try await connection.query(query, logger: logger).decode((Int64, String).self) {
                 targets.append(row)
@@ -88,8 +92,8 @@ public final class PostgresStore: Store {
                     if saidUnavailable { self.logger.notice("The store \(self.link.display) is reachable again") }
                     delay = 0
                     saidUnavailable = false
-                    for try await _ in notifications {
-                        try await self.catchUp()
+                    for try await notification in notifications {
+                        try await self.catchUp(policies: notification.payload != "action", actions: notification.payload != "policy")
                     }
                 }
             } catch {

@@ -94,8 +94,7 @@ public enum HandshakeDiagnosis {
     }
 
     static func caHint(_ client: TLSClientContext?) -> String {
-        // The store's CAs come from their own flag; every other link's from --certificate-authorities.
-        let flag = client?.role == "store" ? "--fleet-server-es-ca" : "--certificate-authorities"
+        let flag = client?.caFlag ?? "--certificate-authorities"
         guard let client, !client.settings.certificateAuthorities.isEmpty else {
             return "give the CA that signed the server's certificate (certificate_authorities, \(flag))"
         }

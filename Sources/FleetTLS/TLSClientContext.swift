@@ -15,7 +15,10 @@ public struct TLSClientContext: @unchecked Sendable {  // NIOSSLContext is threa
     /// What the client is connecting to, as a person names it ("Fleet Server", "PostgreSQL").
     public let role: String
 
-    public init(settings: TLSSettings, role: String = "Fleet Server") throws(FlotillaError) {
+    /// The flag that names this link's CAs, for hints ("--certificate-authorities", "--fleet-server-es-ca").
+    public let caFlag: String
+
+    public init(settings: TLSSettings, role: String = "Fleet Server", caFlag: String = "--certificate-authorities") throws(FlotillaError) {
         if settings.verificationMode == .none, !settings.certificateAuthorities.isEmpty || !settings.caSha256.isEmpty {
             throw FlotillaError(
                 "The \(role) connection has verification_mode none together with CAs or pins that would then be ignored",
@@ -24,6 +27,7 @@ public struct TLSClientContext: @unchecked Sendable {  // NIOSSLContext is threa
         }
         self.settings = settings
         self.role = role
+        self.caFlag = caFlag
         self.identity = try TLSIdentity.load(from: settings, role: "client certificate for the \(role)")
         self.authorities = try CertificateFiles.loadAuthorities(settings.certificateAuthorities, role: "\(role) CA")
         var configuration = TLSConfiguration.makeClientConfiguration()

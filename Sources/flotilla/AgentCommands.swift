@@ -9,7 +9,10 @@ struct AgentLocation: ParsableArguments {
     @Option(help: "Where the agent keeps its encrypted state.")
     var basePath: String = "/opt/Flotilla/Agent"
 
-    var vault: AgentVault { AgentVault(directory: URL(fileURLWithPath: basePath).standardizedFileURL.path + "/state") }
+    /// The base path made absolute: it goes into the systemd unit and into the state.
+    var path: String { absolutePath(basePath) }
+
+    var vault: AgentVault { AgentVault(directory: path + "/state") }
 }
 
 struct Enroll: AsyncParsableCommand {
@@ -20,10 +23,10 @@ struct Enroll: AsyncParsableCommand {
 
     func run() async throws {
         let vault = location.vault
-        let state = try await setup.enroll(replacing: vault, basePath: location.basePath)
+        let state = try await setup.enroll(replacing: vault, basePath: location.path)
         try vault.save(state)
         print("Enrolled as agent \(state.agentId) on policy \(state.policyId); state encrypted in \(vault.directory).")
-        print("Start it with: flotilla run --base-path \(location.basePath)")
+        print("Start it with: flotilla run --base-path \(location.path)")
     }
 }
 
@@ -34,6 +37,9 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: "How long one check-in may wait, as a Go duration.")
     var pollTimeout: String = "5m"
+
+    @Option(name: .customLong("fleet-server-timeout"), help: "How long to wait for this agent's Fleet Server to be healthy (default: what install was given).")
+    var fleetServerTimeout: String?
 
     func run() async throws {
         guard let seconds = parseGoDuration(pollTimeout) else {
@@ -49,7 +55,7 @@ struct Run: AsyncParsableCommand {
         }
         // This agent runs its Fleet Server: start it, wait until the agent can use it, then check in through it.
         let local = LocalFleetServer(configuration: configuration, logger: Logger(label: "fleet-server"))
-        _ = try await local.run(agentURL: state.fleetHosts[0], agentTLS: state.fleetTLS, options: state.connection, healthTimeout: state.fleetServerTimeoutSeconds ?? 120) { _, options in
+        _ = try await local.run(agentURL: state.fleetHosts[0], agentTLS: state.fleetTLS, options: state.connection, healthTimeout: try healthTimeout(state)) { _, options in
             if var current = try vault.load(), current.connection != options {
                 current.connection = options  // the port it listens on now
                 try vault.save(current)
@@ -60,21 +66,30 @@ struct Run: AsyncParsableCommand {
     }
 }
 
+extension Run {
+    /// --fleet-server-timeout if given, else what install was given, else two minutes.
+    func healthTimeout(_ state: AgentState) throws(FlotillaError) -> Double {
+        guard let fleetServerTimeout else { return state.fleetServerTimeoutSeconds ?? 120 }
+        guard let seconds = parseGoDuration(fleetServerTimeout), seconds > 0 else {
+            throw FlotillaError("--fleet-server-timeout \(fleetServerTimeout) is not a duration", hint: "write it like 2m or 90s")
+        }
+        return seconds
+    }
+}
+
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the agent's enrollment, policy and TLS in use.")
 
     @OptionGroup var location: AgentLocation
 
     @Option(help: "text or json.")
-    var output: String = "text"
+    var output: OutputFormat = .text
 
     func run() async throws {
         let state = try location.vault.loadEnrolled()
         let report = AgentStatusReport(state)
-        if output == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        if output == .json {
+            try printJSON(report)
         } else {
             print(report.text)
         }
@@ -92,8 +107,6 @@ struct Inspect: AsyncParsableCommand {
         state.accessAPIKey = state.accessAPIKey.isEmpty ? "" : "<redacted>"
         state.connection = state.connection.redacted
         state.fleetServer?.serviceToken = "<redacted>"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(state), as: UTF8.self))
+        try printJSON(state)
     }
 }

@@ -15,6 +15,7 @@ struct AgentSetupOptions: ParsableArguments {
 
     /// Checks every input, refuses to replace an enrollment without --force, then enrolls: into the Fleet Server at
     /// --url, or into a Fleet Server started in this process first. Nothing is written: the caller saves the state.
+    /// `basePath` is absolute (`AgentLocation.path`).
     func enroll(replacing vault: AgentVault, basePath: String) async throws -> AgentState {
         let url = enrollment.url
         let tls = try agentTLS.settings(url: url)
@@ -60,7 +61,7 @@ struct AgentSetupOptions: ParsableArguments {
                 throw FlotillaError("The store \(configuration.storePath) (--fleet-server-es) does not exist", hint: "prepare it with flotilla server init --fleet-server-es \(configuration.storePath)")
             }
         }
-        configuration.dataDirectory = URL(fileURLWithPath: basePath).standardizedFileURL.path + "/fleet-server"
+        configuration.dataDirectory = basePath + "/fleet-server"
         try fleetServer.server.apply(to: &configuration)
         // As in Elastic's bootstrap, --certificate-authorities also names the CAs agents' certificates come from.
         configuration.tls.certificateAuthorities = agentTLS.certificateAuthorities

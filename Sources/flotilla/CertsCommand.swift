@@ -39,7 +39,7 @@ struct CertsInit: ParsableCommand {
     var force = false
 
     func run() throws {
-        let directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let directory = absolutePath(directory)
         let host = ProcessInfo.processInfo.hostName
         let dns = dnsNames.isEmpty ? Array(Set([host, "localhost"])).sorted { $0 == host && $1 != host } : dnsNames
         let ips = ipAddresses.isEmpty ? ["127.0.0.1", "::1"] : ipAddresses

@@ -15,19 +15,19 @@ struct Install: AsyncParsableCommand {
     func run() async throws {
         let vault = location.vault
         // Enrollment comes first: when it fails, nothing has been written.
-        let state = try await setup.enroll(replacing: vault, basePath: location.basePath)
+        let state = try await setup.enroll(replacing: vault, basePath: location.path)
         do {
             try vault.save(state)
             if SystemdUnit.isAvailable {
-                try SystemdUnit(basePath: location.basePath).install()
-                print("Installed agent \(state.agentId) in \(location.basePath) and started the flotilla-agent service.")
+                try SystemdUnit(basePath: location.path).install()
+                print("Installed agent \(state.agentId) in \(location.path) and started the flotilla-agent service.")
             } else {
-                print("Installed agent \(state.agentId) in \(location.basePath) (state encrypted).")
-                print("systemd is not running here; start the agent\(state.fleetServer == nil ? "" : " and its Fleet Server") with: \(SystemdUnit.executable) run --base-path \(location.basePath)")
+                print("Installed agent \(state.agentId) in \(location.path) (state encrypted).")
+                print("systemd is not running here; start the agent\(state.fleetServer == nil ? "" : " and its Fleet Server") with: \(SystemdUnit.executable) run --base-path \(location.path)")
             }
         } catch {
             vault.erase()
-            if SystemdUnit.isAvailable { SystemdUnit(basePath: location.basePath).remove() }
+            if SystemdUnit.isAvailable { SystemdUnit(basePath: location.path).remove() }
             throw error
         }
     }
@@ -45,7 +45,7 @@ struct Uninstall: AsyncParsableCommand {
     func run() async throws {
         let vault = location.vault
         guard let state = try vault.load() else {
-            throw FlotillaError("No agent is installed in \(location.basePath)", hint: "check --base-path")
+            throw FlotillaError("No agent is installed in \(location.path)", hint: "check --base-path")
         }
         if !state.unenrolled {
             do {
@@ -57,9 +57,9 @@ struct Uninstall: AsyncParsableCommand {
                 print("Could not tell Fleet Server about the uninstall: \(error.description)")
             }
         }
-        if SystemdUnit.isAvailable { SystemdUnit(basePath: location.basePath).remove() }
+        if SystemdUnit.isAvailable { SystemdUnit(basePath: location.path).remove() }
         vault.erase()
-        print("Uninstalled agent \(state.agentId) from \(location.basePath).")
+        print("Uninstalled agent \(state.agentId) from \(location.path).")
     }
 }
 

@@ -43,3 +43,15 @@ func commaSeparated(_ values: [String]) -> [String] {
 func say(_ text: String = "") {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
+
+/// `--output text|json`, refused when it is neither.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// Prints a value as the indented, key-sorted JSON the commands' `--output json` promises.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -19,7 +19,7 @@ struct Quickstart: AsyncParsableCommand {
     var port: Int = 8220
 
     func run() async throws {
-        let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let root = absolutePath(directory)
         // The port goes into the policy's fleet.hosts, so it must be known before the server starts.
         let port = self.port == 0 ? try FreePort.onLoopback() : self.port
         let host = ProcessInfo.processInfo.hostName
@@ -48,6 +48,7 @@ struct Quickstart: AsyncParsableCommand {
         let local = LocalFleetServer(configuration: configuration, logger: Logger(label: "fleet-server"))
         _ = try await local.run(agentURL: url, agentTLS: agentTLS, options: FleetConnectionOptions(proxyDisabled: true), healthTimeout: 60) { _, options in
             say("Fleet Server listening on \(url) (client certificates required).")
+            let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"))
             if var state = try vault.load() {
                 // The quickstart owns this agent: follow the server if it moved to another port.
                 state.fleetHosts = [url]
@@ -59,9 +60,8 @@ struct Quickstart: AsyncParsableCommand {
                 try vault.save(state)
                 say("Enrolled agent \(state.agentId).")
                 // Its first check-in brings the policy at once, so the status below shows it applied.
-                _ = try await AgentRunner(vault: vault, logger: Logger(label: "agent")).checkinOnce()
+                _ = try await runner.checkinOnce()
             }
-            let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"))
             if let state = try vault.load() {
                 say("")
                 say(AgentStatusReport(state).text)

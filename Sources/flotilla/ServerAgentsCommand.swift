@@ -20,15 +20,13 @@ struct ServerAgents: AsyncParsableCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         @Option(help: "text or json.")
-        var output: String = "text"
+        var output: OutputFormat = .text
 
         func run() async throws {
             let agents = try await storeOptions.withStore { store in try await store.agents() }
             let rows = agents.map(AgentStatusRow.init)
-            if output == "json" {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            if output == .json {
+                try printJSON(rows)
                 return
             }
             for row in rows {

@@ -11,40 +11,18 @@ import Testing
 @Suite struct AgentCommandTests {
     typealias RunningServer = FleetServerProcessTests.RunningServer
 
-    func flotilla(_ arguments: [String]) async throws -> ProcessResult {
-        try await ProcessRunner.run(ProcessRunner.flotillaBinary, arguments)
-    }
-
-    /// The seed's mutual-TLS agent flags, with this server's files.
-    func seedFlags(_ server: RunningServer, token: String) -> [String] {
-        [
-            "--url=https://localhost:\(server.port)", "--enrollment-token=\(token)",
-            "--certificate-authorities=\(server.cert("fleet-ca.crt")),\(server.cert("agent-ca.crt"))",
-            "--elastic-agent-cert=\(server.cert("agent-cert.crt"))", "--elastic-agent-cert-key=\(server.cert("agent-cert.key"))",
-            "--elastic-agent-cert-key-passphrase=\(server.cert("agent-cert.passphrase"))",
-        ]
-    }
-
-    func token(_ server: RunningServer) throws -> String {
-        try String(contentsOfFile: server.directory.file("enrollment.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// Polls the server's store until `condition` holds for the agent (bookkeeping is batched).
     func waitForAgent(_ server: RunningServer, _ id: String, _ condition: (AgentRecord) -> Bool) async throws -> AgentRecord? {
         let store = try SQLiteStore(path: server.directory.file("data/fleet.sqlite"))
         defer { Task { try? await store.close() } }
-        for _ in 0..<1000 {
-            if let agent = try await store.agent(id: id), condition(agent) { return agent }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return nil
+        return try await store.waitForAgent { $0.id == id && condition($0) }
     }
 
     @Test func seedsMutualInstallRunsReceivesItsPolicyAndSurvivesKillNine() async throws {
         let server = try await RunningServer(clientAuth: "required")
         defer { Task { await server.stop() } }
         let base = server.directory.file("agent")
-        let installed = try await flotilla(["install"] + seedFlags(server, token: try token(server)) + ["--base-path", base, "--non-interactive"])
+        let installed = try await flotilla(["install"] + (try server.seedAgentFlags()) + ["--base-path", base, "--non-interactive"])
         #expect(installed.status == 0, "\(installed.output)")
         #expect(installed.stdout.contains("start the agent with"))
 
@@ -63,6 +41,8 @@ import Testing
         #expect(!inspected.stdout.contains(passphrase))
         let vaultText = try String(contentsOfFile: "\(base)/state/state.enc", encoding: .utf8)
         #expect(!vaultText.contains(agentId))
+        let sealed = try #require(Data(base64Encoded: vaultText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(sealed.range(of: Data(agentId.utf8)) == nil)
 
         let agent = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
         let applied = try await waitForAgent(server, agentId) { $0.policyRevision == 1 && $0.certificateSubject == "flotilla-agent" }
@@ -90,7 +70,7 @@ import Testing
         defer { Task { await server.stop() } }
         let fixtures = CertificateFixtures.shared
         let wrongPassphrase = server.directory.write("wrong.pass", "nope\n")
-        let flags = seedFlags(server, token: try token(server))
+        let flags = try server.seedAgentFlags()
         func replacing(_ flag: String, with value: String) -> [String] {
             flags.map { $0.hasPrefix("--\(flag)=") ? "--\(flag)=\(value)" : $0 }
         }

@@ -16,9 +16,9 @@ import Testing
 
         init(dnsNames: [String]) async throws {
             port = try FreePort.onLoopback()
-            let made = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["certs", "init", directory.file("certs")] + dnsNames.flatMap { ["--dns", $0] })
+            let made = try await flotilla(["certs", "init", directory.file("certs")] + dnsNames.flatMap { ["--dns", $0] })
             guard made.status == 0 else { throw FlotillaError("certs init failed: \(made.output)") }
-            let initialized = try await ProcessRunner.run(ProcessRunner.flotillaBinary, [
+            let initialized = try await flotilla([
                 "server", "init", "--fleet-server-es", store,
                 "--service-token-path", directory.file("service.token"), "--enrollment-token-path", directory.file("enrollment.token"),
             ])
@@ -71,16 +71,8 @@ import Testing
         func waitForAgent(_ condition: (AgentRecord) -> Bool) async throws -> AgentRecord? {
             let store = try SQLiteStore(path: self.store)
             defer { Task { try? await store.close() } }
-            for _ in 0..<1500 {
-                if let agent = try await store.agents().first(where: condition) { return agent }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            return nil
+            return try await store.waitForAgent(condition)
         }
-    }
-
-    func flotilla(_ arguments: [String]) async throws -> ProcessResult {
-        try await ProcessRunner.run(ProcessRunner.flotillaBinary, arguments)
     }
 
     /// `flotilla run`, waiting until its Fleet Server is up when it runs one.
@@ -200,11 +192,7 @@ import Testing
         let agent = try runAgent(base, fleetServer: true)
         defer { agent.stop() }
         let store = try await pg.openStore(database: database, certificateRole: true)
-        var online: AgentRecord?
-        for _ in 0..<1000 where online == nil {
-            online = try await store.agents().first { $0.policyRevision == 1 && $0.lastStatus == "online" }
-            if online == nil { try await Task.sleep(for: .milliseconds(20)) }
-        }
+        let online = try await store.waitForAgent { $0.policyRevision == 1 && $0.lastStatus == "online" }
         try await store.close()
         #expect(online?.policyId == StoreSetup.fleetServerPolicyId)
         #expect(online?.certificateSubject == "flotilla-agent")

@@ -5,10 +5,6 @@ import Testing
 
 /// `flotilla certs` as a user runs it, with openssl as the judge of what it writes.
 @Suite struct CertsCommandTests {
-    func flotilla(_ arguments: [String]) async throws -> ProcessResult {
-        try await ProcessRunner.run(ProcessRunner.flotillaBinary, arguments)
-    }
-
     func openssl(_ arguments: [String]) async throws -> ProcessResult {
         try await ProcessRunner.run("openssl", arguments)
     }

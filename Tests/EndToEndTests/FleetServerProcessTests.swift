@@ -43,6 +43,23 @@ import Testing
             self.port = port
         }
 
+        /// The enrollment token `server init` wrote.
+        var enrollmentToken: String {
+            get throws {
+                try String(contentsOfFile: directory.file("enrollment.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+
+        /// The seed's mutual-TLS agent flags, with this server's files and token.
+        func seedAgentFlags() throws -> [String] {
+            [
+                "--url=https://localhost:\(port)", "--enrollment-token=\(try enrollmentToken)",
+                "--certificate-authorities=\(cert("fleet-ca.crt")),\(cert("agent-ca.crt"))",
+                "--elastic-agent-cert=\(cert("agent-cert.crt"))", "--elastic-agent-cert-key=\(cert("agent-cert.key"))",
+                "--elastic-agent-cert-key-passphrase=\(cert("agent-cert.passphrase"))",
+            ]
+        }
+
         func curl(_ extra: [String], path: String = "/api/status") async throws -> ProcessResult {
             try await ProcessRunner.run("curl", [
                 "-sS", "--max-time", "10", "--resolve", "localhost:\(port):127.0.0.1", "--cacert", cert("fleet-ca.crt"),
@@ -104,7 +121,7 @@ import Testing
         let server = try await RunningServer(clientAuth: "none")
         defer { Task { await server.stop() } }
         var agent = FleetAgentClient(port: server.port, tls: try TLSClientContext(settings: TLSSettings(certificateAuthorities: [server.cert("fleet-ca.crt")])))
-        let token = try String(contentsOfFile: server.directory.file("enrollment.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try server.enrollmentToken
         #expect(try await agent.enroll(token: token).status == 200)
         let firstPolicy = try await agent.checkin().decode(CheckinResponse.self)
         #expect(firstPolicy.actions?.first?.type == "POLICY_CHANGE")
@@ -117,13 +134,9 @@ import Testing
                 authorization: enrolled.agentAuthorization)
         }
         let store = try SQLiteStore(path: server.directory.file("data/fleet.sqlite"))
-        var parked = false
-        for _ in 0..<500 where !parked {
-            parked = try await store.agent(id: agent.agentId)?.lastMessage == "waiting for changes"
-            if !parked { try await Task.sleep(for: .milliseconds(10)) }
-        }
+        let parked = try await store.waitForAgent { $0.id == agent.agentId && $0.lastMessage == "waiting for changes" }
         try await store.close()
-        #expect(parked)
+        #expect(parked != nil)
 
         let signalled = Date()
         let status = await server.process.terminate(signal: SIGTERM)
@@ -142,11 +155,11 @@ import Testing
             key: server.cert("agent-cert.key"), keyPassphrasePath: server.cert("agent-cert.passphrase")
         )
         var agent = FleetAgentClient(port: server.port, tls: try TLSClientContext(settings: settings))
-        let token = try String(contentsOfFile: server.directory.file("enrollment.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try server.enrollmentToken
         #expect(try await agent.enroll(token: token).status == 200)
         let dataDir = server.directory.file("data")
 
-        let listed = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["server", "agents", "list", "--data-dir", dataDir, "--output", "json"])
+        let listed = try await flotilla(["server", "agents", "list", "--data-dir", dataDir, "--output", "json"])
         let rows = try JSONValue(data: Data(listed.stdout.utf8))
         #expect(rows[0]?["id"]?.stringValue == agent.agentId)
         #expect(rows[0]?["client_certificate"]?.stringValue == "flotilla-agent")
@@ -155,7 +168,7 @@ import Testing
         // The CLI writes to the store from another process; the waiting check-in hears of it.
         let enrolled = agent
         let waiting = Task { [enrolled] in try await enrolled.checkin(policyRevision: 1, policyId: "default-policy") }
-        let sent = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["server", "agents", "unenroll", agent.agentId, "--data-dir", dataDir])
+        let sent = try await flotilla(["server", "agents", "unenroll", agent.agentId, "--data-dir", dataDir])
         #expect(sent.status == 0, "\(sent.output)")
         let actions = try await waiting.value.decode(CheckinResponse.self).actions ?? []
         let unenroll = try #require(actions.first { $0.type == "UNENROLL" })
@@ -164,10 +177,10 @@ import Testing
 
         var other = FleetAgentClient(port: server.port, tls: try TLSClientContext(settings: TLSSettings(certificateAuthorities: [server.cert("fleet-ca.crt")])))
         #expect(try await other.enroll(token: token).status == 200)
-        let revoked = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["server", "agents", "revoke", other.agentId, "--data-dir", dataDir])
+        let revoked = try await flotilla(["server", "agents", "revoke", other.agentId, "--data-dir", dataDir])
         #expect(revoked.status == 0, "\(revoked.output)")
         #expect(try await other.checkin().status == 401)
-        let unknown = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["server", "agents", "revoke", "no-such-agent", "--data-dir", dataDir])
+        let unknown = try await flotilla(["server", "agents", "revoke", "no-such-agent", "--data-dir", dataDir])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("There is no agent no-such-agent"))
     }

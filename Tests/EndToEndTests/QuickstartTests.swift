@@ -25,7 +25,7 @@ import Testing
         }
         let arguments = command.split(separator: " ").map(String.init).dropFirst()
         #expect(arguments.contains { $0.hasPrefix("--elastic-agent-cert-key-passphrase=") })
-        let second = try await ProcessRunner.run(ProcessRunner.flotillaBinary, Array(arguments) + ["--base-path", directory.file("second"), "--non-interactive"])
+        let second = try await flotilla(Array(arguments) + ["--base-path", directory.file("second"), "--non-interactive"])
         #expect(second.status == 0, "\(second.output)")
 
         #expect(await first.terminate(signal: SIGTERM) == 0)

@@ -7,7 +7,7 @@ import Testing
 func expectInstallRefused(_ cases: [([String], [String])], in directory: TemporaryDirectory) async throws {
     for (arguments, parts) in cases {
         let base = directory.file("agent-\(UUID().uuidString.prefix(6))")
-        let result = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["install"] + arguments + ["--base-path", base, "--non-interactive"])
+        let result = try await flotilla(["install"] + arguments + ["--base-path", base, "--non-interactive"])
         #expect(result.status != 0, "\(arguments)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         for part in parts {

@@ -78,11 +78,7 @@ import Testing
         // Still connected with the old settings, reporting why it is degraded, and not sent the refused revision again.
         #expect(try await runner.checkinOnce() == .keepRunning)
         #expect(try vault.load()?.rejectedPolicyRevision == broken.revision)
-        var record: AgentRecord?
-        for _ in 0..<200 where record?.lastStatus != "degraded" {
-            record = try await fleet.store.agent(id: after.agentId)
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let record = try await fleet.store.waitForAgent { $0.id == after.agentId && $0.lastStatus == "degraded" }
         #expect(record?.lastStatus == "degraded")
         #expect(record?.lastMessage?.contains("was not applied") == true)
     }

@@ -20,9 +20,12 @@ import Testing
         let vault = AgentVault(directory: directory.path)
         try vault.save(sampleState())
         #expect(try vault.load() == sampleState())
+        // The file is base64 text: look in its bytes too, or plain JSON merely base64-encoded would pass.
         let onDisk = try String(contentsOfFile: directory.file("state.enc"), encoding: .utf8)
+        let sealed = try #require(Data(base64Encoded: onDisk.trimmingCharacters(in: .whitespacesAndNewlines)))
         for secret in ["c2VjcmV0LWtleS1pZDpzZWNyZXQtYXBpLWtleQ==", "fleet.example.com", "agent-1", "fleet-ca.crt"] {
             #expect(!onDisk.contains(secret))
+            #expect(sealed.range(of: Data(secret.utf8)) == nil, "\(secret) is readable in state.enc")
         }
         for name in ["state.enc", "vault.key"] {
             let mode = try FileManager.default.attributesOfItem(atPath: directory.file(name))[.posixPermissions] as? Int

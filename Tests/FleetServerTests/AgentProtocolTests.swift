@@ -118,12 +118,7 @@ import Testing
         defer { Task { await fleet.stop() } }
         let agent = try await fleet.enrolledAgent()
         _ = try await agent.checkin(status: "degraded")
-        var record: AgentRecord?
-        for _ in 0..<200 {
-            record = try await fleet.store.agent(id: agent.agentId)
-            if record?.lastCheckinAt != nil { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let record = try await fleet.store.waitForAgent { $0.id == agent.agentId && $0.lastCheckinAt != nil }
         #expect(record?.lastStatus == "degraded")
         #expect(record?.lastMessage == "running")
     }

@@ -42,7 +42,7 @@ public final class PostgresInstance: Sendable {
 
     func prepare() async throws {
         // The store's certificate names store.example.test and 127.0.0.1 only: "localhost" is a wrong host name.
-        let made = try await ProcessRunner.run(ProcessRunner.flotillaBinary, ["certs", "init", certs, "--dns", "store.example.test", "--ip", "127.0.0.1"])
+        let made = try await flotilla(["certs", "init", certs, "--dns", "store.example.test", "--ip", "127.0.0.1"])
         guard made.status == 0 else { throw FlotillaError("certs init failed: \(made.output)") }
         chmod(directory.path, 0o755)
         try await asPostgres("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"], owning: directory.path)

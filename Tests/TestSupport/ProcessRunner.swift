@@ -48,9 +48,6 @@ public enum ProcessRunner {
         return "flotilla"
     }
 
-    public static func flotilla(_ arguments: [String], directory: String? = nil) throws -> ProcessResult {
-        try run(flotillaBinary, arguments, directory: directory)
-    }
 }
 
 /// A long-running program (openssl s_server, flotilla server) that tells on its output when it is ready.
@@ -100,6 +97,11 @@ public final class BackgroundProcess: @unchecked Sendable {  // the buffer is gu
     public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// The flotilla binary as a user runs it.
+public func flotilla(_ arguments: [String]) async throws -> ProcessResult {
+    try await ProcessRunner.run(ProcessRunner.flotillaBinary, arguments)
 }
 
 extension ProcessRunner {
