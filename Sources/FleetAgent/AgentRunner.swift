@@ -56,6 +56,9 @@ public final class AgentRunner: Sendable {
                 error = await apply(action, to: &state)
             case .unenroll:
                 outcome = .unenrolled
+            case .policyReassign:
+                // Nothing to do yet: the new policy follows as a POLICY_CHANGE on the next check-in.
+                break
             default:
                 error = "This agent does not support \(action.type) actions"
             }
@@ -116,6 +119,8 @@ public final class AgentRunner: Sendable {
         }
         state.policy = policy
         state.policyRevision = revision
+        // A reassigned agent learns its new policy here.
+        if let id = policy["id"]?.stringValue { state.policyId = id }
         state.rejectedPolicyRevision = nil
         state.rejectionReason = nil
         logger.info("Applied policy", metadata: ["policy": "\(state.policyId)", "revision": "\(revision)"])

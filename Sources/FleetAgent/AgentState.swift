@@ -1,5 +1,4 @@
 import FleetProtocol
-import FleetServer
 import FleetTLS
 import Foundation
 
@@ -15,8 +14,10 @@ public struct AgentState: Codable, Equatable, Sendable {
     public var fleetTLS: TLSSettings
     /// Headers, proxy, and the loopback port of a Fleet Server in this process.
     public var connection: FleetConnectionOptions
-    /// The Fleet Server this agent runs in its own process (install --fleet-server-*), with its service token.
-    public var fleetServer: FleetServerConfiguration?
+    /// The configuration of a Fleet Server run in this agent's process (install --fleet-server-*), service token
+    /// included. Opaque to the agent, which never starts one itself: the program that does keeps it here so it
+    /// stays encrypted with the rest.
+    public var fleetServer: JSONValue?
     /// How long `run` waits for that Fleet Server to be healthy (`--fleet-server-timeout`).
     public var fleetServerTimeoutSeconds: Double?
     public var policyId: String

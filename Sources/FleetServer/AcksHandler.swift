@@ -18,7 +18,8 @@ extension AgentAPI {
             }
             if let policy = PolicyBuilder.revision(fromActionId: event.actionID) {
                 if policy.policyId == agent.policyId, !event.isFailure {
-                    acknowledgedRevisions.withLock { $0[agent.id] = max($0[agent.id] ?? 0, policy.revision) }
+                    let key = agent.id + "/" + agent.policyId
+                    acknowledgedRevisions.withLock { $0[key] = max($0[key] ?? 0, policy.revision) }
                 }
             } else if !event.isFailure, !unenrolled, try await store.action(id: event.actionID)?.type == ActionType.unenroll.rawValue {
                 // Only stored actions are looked up: POLICY_CHANGE ids are made from the policy, never stored.

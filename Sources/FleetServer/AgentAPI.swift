@@ -13,7 +13,8 @@ public struct AgentAPI: Sendable {
     let configuration: FleetServerConfiguration
     let enrollLimiter: RateLimiter
     let checkinLimiter: RateLimiter
-    /// Policy revisions agents acknowledged, for agents that do not send `policy_revision_idx` in check-ins.
+    /// Policy revisions agents acknowledged, for agents that do not send `policy_revision_idx` in check-ins, keyed
+    /// by agent and policy: an agent moved to another policy starts from nothing there.
     let acknowledgedRevisions = LockedBox<[String: Int]>([:])
     let logger: Logger
 

@@ -49,7 +49,7 @@ struct Run: AsyncParsableCommand {
         let state = try vault.loadEnrolled()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: seconds)
-        guard let configuration = state.fleetServer else {
+        guard let configuration = try state.localFleetServer else {
             await runner.run()
             return
         }
@@ -106,7 +106,10 @@ struct Inspect: AsyncParsableCommand {
         // The API key never leaves the vault; key and passphrase files are named, never read out.
         state.accessAPIKey = state.accessAPIKey.isEmpty ? "" : "<redacted>"
         state.connection = state.connection.redacted
-        state.fleetServer?.serviceToken = "<redacted>"
+        if var server = try state.localFleetServer {
+            server.serviceToken = "<redacted>"
+            try state.setLocalFleetServer(server)
+        }
         try printJSON(state)
     }
 }

@@ -38,7 +38,7 @@ struct AgentSetupOptions: ParsableArguments {
             let secret: String
             if let token { secret = token } else { secret = try await LocalFleetServer.selfEnrollmentToken(server) }
             var state = try await Enrollment.enroll(url: url, token: secret, tls: tls, tags: tags, id: id, replaceToken: replaceToken, options: options)
-            state.fleetServer = configuration
+            try state.setLocalFleetServer(configuration)
             state.fleetServerTimeoutSeconds = healthTimeout
             return state
         }

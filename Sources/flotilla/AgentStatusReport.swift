@@ -42,7 +42,7 @@ struct AgentStatusReport: Encodable {
             clientCertificate = certificate.displayName
             clientCertificateDaysLeft = certificate.daysLeft()
         }
-        if let server = agent.fleetServer {
+        if let server = try? agent.localFleetServer {
             let certificate = server.tls.certificate.flatMap { try? CertificateCheck.leaf($0) }
             fleetServer = LocalFleetServerReport(
                 listen: "\(server.host):\(server.port)", store: server.storePath, policyId: server.policyId ?? agent.policyId,

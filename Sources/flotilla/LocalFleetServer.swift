@@ -1,17 +1,19 @@
+import FleetAgent
 import FleetServer
 import FleetStore
 import FleetTLS
 import Foundation
 import Logging
 
-/// A Fleet Server run inside the agent's own process (`install --fleet-server-*`). The agent relies on it only once
+/// A Fleet Server run inside the agent's own process (`install --fleet-server-*`). It lives in the composition,
+/// not in FleetAgent: the agent library knows Fleet Server only over the wire. The agent relies on it only once
 /// it answers `GET /api/status` as HEALTHY through the agent's own TLS settings, so a server certificate the agent
 /// would refuse is found before anything is written.
-public struct LocalFleetServer: Sendable {
-    public let configuration: FleetServerConfiguration
+struct LocalFleetServer: Sendable {
+    let configuration: FleetServerConfiguration
     let logger: Logger
 
-    public init(configuration: FleetServerConfiguration, logger: Logger) {
+    init(configuration: FleetServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
     }
@@ -20,7 +22,7 @@ public struct LocalFleetServer: Sendable {
     /// agent uses; the connection goes to the bound loopback port), then runs `body` with the server and the
     /// agent's connection options. The server stops when `body` returns; if the server stops first (SIGTERM),
     /// `body` is cancelled and the result is nil.
-    public func run<T: Sendable>(
+    func run<T: Sendable>(
         agentURL: String,
         agentTLS: TLSSettings,
         options: FleetConnectionOptions,
@@ -108,7 +110,7 @@ public struct LocalFleetServer: Sendable {
     }
 
     /// An enrollment token the agent spends on itself: one use, ten minutes, on the Fleet Server policy.
-    public static func selfEnrollmentToken(_ server: FleetServer) async throws -> String {
+    static func selfEnrollmentToken(_ server: FleetServer) async throws -> String {
         let policy = server.configuration.policyId ?? StoreSetup.fleetServerPolicyId
         let made = try await StoreSetup.createEnrollmentToken(
             server.store, policyId: policy, name: "fleet-server-bootstrap-\(ProcessInfo.processInfo.hostName)",
