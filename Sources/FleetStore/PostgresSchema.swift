@@ -47,6 +47,18 @@ enum PostgresSchema {
               created_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (action_id, agent_id))
             """,
         ]),
+        ("v2-console", [
+            """
+            CREATE TABLE console_objects (
+              kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
+              PRIMARY KEY (kind, id))
+            """,
+            """
+            CREATE TABLE audit_log (
+              sequence BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL, actor TEXT NOT NULL,
+              action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL)
+            """,
+        ]),
     ]
 
     /// An arbitrary constant naming Flotilla's migration lock.

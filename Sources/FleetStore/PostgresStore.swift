@@ -184,6 +184,19 @@ public final class PostgresStore: Store {
         return saved
     }
 
+    public func deletePolicy(id: String) async throws -> Bool {
+        try await transaction { connection in
+            let inUse: PostgresQuery = "SELECT COUNT(*)::BIGINT FROM agents WHERE policy_id = \(id) AND unenrolled_at IS NULL"
+            for try await count in try await connection.query(inUse, logger: logger).decode(Int64.self) where count > 0 {
+                return false
+            }
+            try await connection.query("DELETE FROM enrollment_tokens WHERE policy_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM agents WHERE policy_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM policies WHERE id = \(id)", logger: logger)
+            return true
+        }
+    }
+
     func notify(_ connection: PostgresConnection, _ payload: String) async throws {
         try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
     }
@@ -261,6 +274,14 @@ public final class PostgresStore: Store {
 
     public func markUnenrolled(agentId: String, at: Date) async throws {
         try await execute("UPDATE agents SET unenrolled_at = \(at), api_key_revoked = TRUE, last_status = 'unenrolled' WHERE id = \(agentId)")
+    }
+
+    public func assignAgent(id: String, policyId: String, tags: [String]) async throws {
+        try await execute("""
+            UPDATE agents SET tags = \(tags), policy_revision = CASE WHEN policy_id = \(policyId) THEN policy_revision END,
+              policy_id = \(policyId)
+            WHERE id = \(id)
+            """)
     }
 
     /// One statement for the whole batch: the check-ins travel as one JSON parameter, unpacked server-side.
@@ -349,6 +370,58 @@ public final class PostgresStore: Store {
                 error: try row["error"].decode(String.self), payload: try row["payload"].decode(String.self), createdAt: try row["created_at"].decode(Date.self)
             )
         }
+    }
+}
+
+extension PostgresStore {
+    // MARK: Console
+
+    public func consoleObjects(kind: String) async throws -> [ConsoleObjectRecord] {
+        try await rows("SELECT * FROM console_objects WHERE kind = \(kind) ORDER BY id", ConsoleObjectRecord.init(postgres:))
+    }
+
+    public func consoleObject(kind: String, id: String) async throws -> ConsoleObjectRecord? {
+        try await rows("SELECT * FROM console_objects WHERE kind = \(kind) AND id = \(id)", ConsoleObjectRecord.init(postgres:)).first
+    }
+
+    public func saveConsoleObject(_ object: ConsoleObjectRecord) async throws {
+        try await execute("""
+            INSERT INTO console_objects (kind, id, body, updated_at) VALUES (\(object.kind), \(object.id), \(object.body), \(object.updatedAt))
+            ON CONFLICT (kind, id) DO UPDATE SET body = EXCLUDED.body, updated_at = EXCLUDED.updated_at
+            """)
+    }
+
+    public func deleteConsoleObject(kind: String, id: String) async throws -> Bool {
+        try await rows("DELETE FROM console_objects WHERE kind = \(kind) AND id = \(id) RETURNING id") { _ in true }.count == 1
+    }
+
+    @discardableResult
+    public func appendAudit(_ entry: AuditRecord) async throws -> AuditRecord {
+        var stored = entry
+        let insert: PostgresQuery = """
+            INSERT INTO audit_log (at, actor, action, target, detail)
+            VALUES (\(entry.at), \(entry.actor), \(entry.action), \(entry.target), \(entry.detail)) RETURNING sequence
+            """
+        stored.sequence = try await rows(insert) { try $0["sequence"].decode(Int64.self) }.first ?? 0
+        return stored
+    }
+
+    public func auditLog(limit: Int) async throws -> [AuditRecord] {
+        try await rows("SELECT * FROM audit_log ORDER BY sequence DESC LIMIT \(limit)") { row in
+            AuditRecord(
+                sequence: try row["sequence"].decode(Int64.self), at: try row["at"].decode(Date.self), actor: try row["actor"].decode(String.self),
+                action: try row["action"].decode(String.self), target: try row["target"].decode(String.self), detail: try row["detail"].decode(String.self)
+            )
+        }
+    }
+}
+
+extension ConsoleObjectRecord {
+    init(postgres row: PostgresRandomAccessRow) throws {
+        self.init(
+            kind: try row["kind"].decode(String.self), id: try row["id"].decode(String.self), body: try row["body"].decode(String.self),
+            updatedAt: try row["updated_at"].decode(Date.self)
+        )
     }
 }
 

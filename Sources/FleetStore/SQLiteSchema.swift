@@ -34,6 +34,16 @@ enum SQLiteSchema {
                   created_at DATETIME NOT NULL, PRIMARY KEY (action_id, agent_id));
                 """)
         }
+        migrator.registerMigration("v2-console") { db in
+            try db.execute(sql: """
+                CREATE TABLE console_objects (
+                  kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, updated_at DATETIME NOT NULL,
+                  PRIMARY KEY (kind, id));
+                CREATE TABLE audit_log (
+                  sequence INTEGER PRIMARY KEY AUTOINCREMENT, at DATETIME NOT NULL, actor TEXT NOT NULL,
+                  action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
+                """)
+        }
         return migrator
     }
 }
@@ -80,5 +90,17 @@ extension AgentRecord {
                 lastStatus, lastMessage, lastCheckinAt, policyRevision, unenrolledAt, certificateSubject, certificateFingerprint,
             ]
         )
+    }
+}
+
+extension ConsoleObjectRecord {
+    init(row: Row) {
+        self.init(kind: row["kind"], id: row["id"], body: row["body"], updatedAt: row["updated_at"])
+    }
+}
+
+extension AuditRecord {
+    init(row: Row) {
+        self.init(sequence: row["sequence"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"], detail: row["detail"])
     }
 }

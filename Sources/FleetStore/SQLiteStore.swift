@@ -91,6 +91,18 @@ public final class SQLiteStore: Store {
         return saved
     }
 
+    public func deletePolicy(id: String) async throws -> Bool {
+        try await pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM agents WHERE policy_id = ? AND unenrolled_at IS NULL", arguments: [id]) == 0 else {
+                return false
+            }
+            try db.execute(sql: "DELETE FROM enrollment_tokens WHERE policy_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM agents WHERE policy_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM policies WHERE id = ?", arguments: [id])
+            return true
+        }
+    }
+
     // MARK: Enrollment tokens
 
     public func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws {
@@ -190,6 +202,19 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func assignAgent(id: String, policyId: String, tags: [String]) async throws {
+        let tagsJSON = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE agents SET tags = ?, policy_revision = CASE WHEN policy_id = ? THEN policy_revision END, policy_id = ?
+                    WHERE id = ?
+                    """,
+                arguments: [tagsJSON, policyId, policyId, id]
+            )
+        }
+    }
+
     public func recordCheckins(_ checkins: [CheckinRecord]) async throws {
         guard !checkins.isEmpty else { return }
         try await pool.write { db in
@@ -263,6 +288,55 @@ public final class SQLiteStore: Store {
             try Row.fetchAll(db, sql: "SELECT * FROM action_results WHERE action_id = ? ORDER BY agent_id", arguments: [actionId]).map { row in
                 ActionResultRecord(actionId: row["action_id"], agentId: row["agent_id"], error: row["error"], payload: row["payload"], createdAt: row["created_at"])
             }
+        }
+    }
+
+    // MARK: Console
+
+    public func consoleObjects(kind: String) async throws -> [ConsoleObjectRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM console_objects WHERE kind = ? ORDER BY id", arguments: [kind]).map(ConsoleObjectRecord.init(row:))
+        }
+    }
+
+    public func consoleObject(kind: String, id: String) async throws -> ConsoleObjectRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM console_objects WHERE kind = ? AND id = ?", arguments: [kind, id]).map(ConsoleObjectRecord.init(row:))
+        }
+    }
+
+    public func saveConsoleObject(_ object: ConsoleObjectRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO console_objects (kind, id, body, updated_at) VALUES (?, ?, ?, ?)",
+                arguments: [object.kind, object.id, object.body, object.updatedAt]
+            )
+        }
+    }
+
+    public func deleteConsoleObject(kind: String, id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM console_objects WHERE kind = ? AND id = ?", arguments: [kind, id])
+            return db.changesCount == 1
+        }
+    }
+
+    @discardableResult
+    public func appendAudit(_ entry: AuditRecord) async throws -> AuditRecord {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                arguments: [entry.at, entry.actor, entry.action, entry.target, entry.detail]
+            )
+            var stored = entry
+            stored.sequence = db.lastInsertedRowID
+            return stored
+        }
+    }
+
+    public func auditLog(limit: Int) async throws -> [AuditRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT ?", arguments: [limit]).map(AuditRecord.init(row:))
         }
     }
 }

@@ -20,6 +20,8 @@ public protocol Store: Sendable {
     /// Creates the policy, or replaces its body and raises its revision. Returns what was stored.
     @discardableResult
     func savePolicy(_ policy: PolicyRecord) async throws -> PolicyRecord
+    /// Deletes a policy with no agents on it, and its enrollment tokens. Returns false when agents still use it.
+    func deletePolicy(id: String) async throws -> Bool
 
     // Enrollment tokens
     func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws
@@ -45,6 +47,8 @@ public protocol Store: Sendable {
     func agents() async throws -> [AgentRecord]
     func revokeAgentKey(agentId: String) async throws
     func markUnenrolled(agentId: String, at: Date) async throws
+    /// Moves an agent to another policy and sets its tags; it is sent the new policy on its next check-in.
+    func assignAgent(id: String, policyId: String, tags: [String]) async throws
     /// Writes many check-ins in one transaction.
     func recordCheckins(_ checkins: [CheckinRecord]) async throws
 
@@ -56,6 +60,19 @@ public protocol Store: Sendable {
     func action(id: String) async throws -> ActionRecord?
     func recordResults(_ results: [ActionResultRecord]) async throws
     func results(actionId: String) async throws -> [ActionResultRecord]
+
+    // Console settings and audit
+    func consoleObjects(kind: String) async throws -> [ConsoleObjectRecord]
+    func consoleObject(kind: String, id: String) async throws -> ConsoleObjectRecord?
+    /// Creates or replaces one setting.
+    func saveConsoleObject(_ object: ConsoleObjectRecord) async throws
+    /// Returns false when there was none.
+    func deleteConsoleObject(kind: String, id: String) async throws -> Bool
+    /// Appends to the audit log and returns the entry with its sequence.
+    @discardableResult
+    func appendAudit(_ entry: AuditRecord) async throws -> AuditRecord
+    /// The newest `limit` entries, newest first.
+    func auditLog(limit: Int) async throws -> [AuditRecord]
 
     /// Policy and action changes, as they are committed (by this process, or by another on the same store).
     var changes: StoreChanges { get }
