@@ -20,14 +20,16 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .executableTarget(
             name: "flotilla",
             dependencies: [
-                "FleetTLS", "FleetServer", "FleetStore", "FleetProtocol", "FleetAgent",
+                "FleetTLS", "FleetServer", "FleetConsole", "FleetStore", "FleetProtocol", "FleetAgent",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -88,9 +90,24 @@ let package = Package(
             ]
         ),
         .target(
+            name: "FleetConsole",
+            dependencies: [
+                "FleetTLS", "FleetStore", "FleetProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "FleetAgent",
             dependencies: [
-                "FleetTLS", "FleetProtocol", "FleetServer", "FleetStore",
+                "FleetTLS", "FleetProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,6 +140,10 @@ let package = Package(
         .testTarget(
             name: "FleetAgentTests",
             dependencies: ["FleetAgent", "FleetServer", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport"]
+        ),
+        .testTarget(
+            name: "FleetConsoleTests",
+            dependencies: ["FleetConsole", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -24,7 +24,8 @@ extension AgentAPI {
         batcher.record(CheckinRecord(
             agentId: agent.id, at: Date(), status: body.status, message: body.message,
             policyRevision: runningRevision, localMetadata: body.localMetadata.flatMap { try? $0.jsonData() }.map { String(decoding: $0, as: UTF8.self) },
-            certificateSubject: identity?.subject, certificateFingerprint: identity?.fingerprint
+            certificateSubject: identity?.subject, certificateFingerprint: identity?.fingerprint,
+            certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter
         ))
 
         let deadline = Date().addingTimeInterval(configuration.pollTimeout(agentPollTimeout: body.pollTimeoutSeconds))

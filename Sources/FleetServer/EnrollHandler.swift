@@ -39,7 +39,8 @@ extension AgentAPI {
             id: agentId, policyId: token.policyId, type: type.rawValue, apiKeyId: keyId, apiKeyHash: Secrets.hash(keySecret),
             replaceTokenHash: body.replaceToken.map(Secrets.hash), enrolledAt: now, tags: body.metadata.tags ?? [],
             localMetadata: String(decoding: (try? local.jsonData()) ?? Data("{}".utf8), as: UTF8.self),
-            lastStatus: "enrolled", certificateSubject: identity?.subject, certificateFingerprint: identity?.fingerprint
+            lastStatus: "enrolled", certificateSubject: identity?.subject, certificateFingerprint: identity?.fingerprint,
+            certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter
         )
         if existing == nil { try await store.createAgent(record) } else { try await store.replaceAgent(record) }
         logger.info("Enrolled agent", metadata: ["agent": "\(agentId)", "policy": "\(token.policyId)", "client_certificate": "\(identity?.subject ?? "none")"])

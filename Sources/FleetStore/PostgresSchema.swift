@@ -58,6 +58,8 @@ enum PostgresSchema {
               sequence BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL, actor TEXT NOT NULL,
               action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL)
             """,
+            "ALTER TABLE agents ADD COLUMN certificate_issuer TEXT",
+            "ALTER TABLE agents ADD COLUMN certificate_not_after TIMESTAMPTZ",
         ]),
     ]
 

@@ -292,6 +292,7 @@ public final class PostgresStore: Store {
                 "id": checkin.agentId, "at": Self.timestamp(checkin.at), "status": checkin.status, "message": checkin.message,
                 "revision": checkin.policyRevision, "metadata": checkin.localMetadata,
                 "subject": checkin.certificateSubject, "fingerprint": checkin.certificateFingerprint,
+                "issuer": checkin.certificateIssuer, "not_after": checkin.certificateNotAfter.map(Self.timestamp),
             ]
         }
         let batch = String(decoding: try JSONSerialization.data(withJSONObject: rows.map { $0.compactMapValues { $0 } }), as: UTF8.self)
@@ -300,9 +301,12 @@ public final class PostgresStore: Store {
               policy_revision = COALESCE(c.revision, agents.policy_revision),
               local_metadata = COALESCE(c.metadata, agents.local_metadata),
               certificate_subject = COALESCE(c.subject, agents.certificate_subject),
-              certificate_fingerprint = COALESCE(c.fingerprint, agents.certificate_fingerprint)
+              certificate_fingerprint = COALESCE(c.fingerprint, agents.certificate_fingerprint),
+              certificate_issuer = COALESCE(c.issuer, agents.certificate_issuer),
+              certificate_not_after = COALESCE(c.not_after, agents.certificate_not_after)
             FROM jsonb_to_recordset(\(batch)::JSONB)
-              AS c(id TEXT, at TIMESTAMPTZ, status TEXT, message TEXT, revision INTEGER, metadata TEXT, subject TEXT, fingerprint TEXT)
+              AS c(id TEXT, at TIMESTAMPTZ, status TEXT, message TEXT, revision INTEGER, metadata TEXT, subject TEXT, fingerprint TEXT,
+                issuer TEXT, not_after TIMESTAMPTZ)
             WHERE agents.id = c.id AND agents.unenrolled_at IS NULL
             """)
     }
@@ -466,16 +470,20 @@ extension AgentRecord {
             localMetadata: try row["local_metadata"].decode(String.self), lastStatus: try row["last_status"].decode(String?.self),
             lastMessage: try row["last_message"].decode(String?.self), lastCheckinAt: try row["last_checkin_at"].decode(Date?.self),
             policyRevision: try row["policy_revision"].decode(Int?.self), unenrolledAt: try row["unenrolled_at"].decode(Date?.self),
-            certificateSubject: try row["certificate_subject"].decode(String?.self), certificateFingerprint: try row["certificate_fingerprint"].decode(String?.self)
+            certificateSubject: try row["certificate_subject"].decode(String?.self), certificateFingerprint: try row["certificate_fingerprint"].decode(String?.self),
+            certificateIssuer: try row["certificate_issuer"].decode(String?.self),
+            certificateNotAfter: try row["certificate_not_after"].decode(Date?.self)
         )
     }
 
     func insertQuery(replacing: Bool) -> PostgresQuery {
         var query: PostgresQuery = """
             INSERT INTO agents (id, policy_id, type, api_key_id, api_key_hash, api_key_revoked, replace_token_hash, enrolled_at, tags,
-              local_metadata, last_status, last_message, last_checkin_at, policy_revision, unenrolled_at, certificate_subject, certificate_fingerprint)
+              local_metadata, last_status, last_message, last_checkin_at, policy_revision, unenrolled_at, certificate_subject, certificate_fingerprint,
+              certificate_issuer, certificate_not_after)
             VALUES (\(id), \(policyId), \(type), \(apiKeyId), \(apiKeyHash), \(apiKeyRevoked), \(replaceTokenHash), \(enrolledAt), \(tags),
-              \(localMetadata), \(lastStatus), \(lastMessage), \(lastCheckinAt), \(policyRevision), \(unenrolledAt), \(certificateSubject), \(certificateFingerprint))
+              \(localMetadata), \(lastStatus), \(lastMessage), \(lastCheckinAt), \(policyRevision), \(unenrolledAt), \(certificateSubject), \(certificateFingerprint),
+              \(certificateIssuer), \(certificateNotAfter))
             """
         if replacing {
             query.sql += """
@@ -484,7 +492,8 @@ extension AgentRecord {
                   enrolled_at = EXCLUDED.enrolled_at, tags = EXCLUDED.tags, local_metadata = EXCLUDED.local_metadata,
                   last_status = EXCLUDED.last_status, last_message = EXCLUDED.last_message, last_checkin_at = EXCLUDED.last_checkin_at,
                   policy_revision = EXCLUDED.policy_revision, unenrolled_at = EXCLUDED.unenrolled_at,
-                  certificate_subject = EXCLUDED.certificate_subject, certificate_fingerprint = EXCLUDED.certificate_fingerprint
+                  certificate_subject = EXCLUDED.certificate_subject, certificate_fingerprint = EXCLUDED.certificate_fingerprint,
+                  certificate_issuer = EXCLUDED.certificate_issuer, certificate_not_after = EXCLUDED.certificate_not_after
                 """
         }
         return query

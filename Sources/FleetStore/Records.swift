@@ -70,12 +70,15 @@ public struct AgentRecord: Sendable, Equatable {
     /// Subject and SHA-256 fingerprint of the client certificate it last presented, under mutual TLS.
     public var certificateSubject: String?
     public var certificateFingerprint: String?
+    public var certificateIssuer: String?
+    public var certificateNotAfter: Date?
 
     public init(
         id: String, policyId: String, type: String, apiKeyId: String, apiKeyHash: String, apiKeyRevoked: Bool = false,
         replaceTokenHash: String? = nil, enrolledAt: Date = Date(), tags: [String] = [], localMetadata: String = "{}",
         lastStatus: String? = nil, lastMessage: String? = nil, lastCheckinAt: Date? = nil, policyRevision: Int? = nil,
-        unenrolledAt: Date? = nil, certificateSubject: String? = nil, certificateFingerprint: String? = nil
+        unenrolledAt: Date? = nil, certificateSubject: String? = nil, certificateFingerprint: String? = nil,
+        certificateIssuer: String? = nil, certificateNotAfter: Date? = nil
     ) {
         self.id = id
         self.policyId = policyId
@@ -94,6 +97,8 @@ public struct AgentRecord: Sendable, Equatable {
         self.unenrolledAt = unenrolledAt
         self.certificateSubject = certificateSubject
         self.certificateFingerprint = certificateFingerprint
+        self.certificateIssuer = certificateIssuer
+        self.certificateNotAfter = certificateNotAfter
     }
 }
 
@@ -147,8 +152,13 @@ public struct CheckinRecord: Sendable, Equatable {
     public var localMetadata: String?
     public var certificateSubject: String?
     public var certificateFingerprint: String?
+    public var certificateIssuer: String?
+    public var certificateNotAfter: Date?
 
-    public init(agentId: String, at: Date, status: String, message: String, policyRevision: Int? = nil, localMetadata: String? = nil, certificateSubject: String? = nil, certificateFingerprint: String? = nil) {
+    public init(
+        agentId: String, at: Date, status: String, message: String, policyRevision: Int? = nil, localMetadata: String? = nil,
+        certificateSubject: String? = nil, certificateFingerprint: String? = nil, certificateIssuer: String? = nil, certificateNotAfter: Date? = nil
+    ) {
         self.agentId = agentId
         self.at = at
         self.status = status
@@ -157,6 +167,8 @@ public struct CheckinRecord: Sendable, Equatable {
         self.localMetadata = localMetadata
         self.certificateSubject = certificateSubject
         self.certificateFingerprint = certificateFingerprint
+        self.certificateIssuer = certificateIssuer
+        self.certificateNotAfter = certificateNotAfter
     }
 }
 

@@ -42,6 +42,8 @@ enum SQLiteSchema {
                 CREATE TABLE audit_log (
                   sequence INTEGER PRIMARY KEY AUTOINCREMENT, at DATETIME NOT NULL, actor TEXT NOT NULL,
                   action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
+                ALTER TABLE agents ADD COLUMN certificate_issuer TEXT;
+                ALTER TABLE agents ADD COLUMN certificate_not_after DATETIME;
                 """)
         }
         return migrator
@@ -72,7 +74,8 @@ extension AgentRecord {
             tags: (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? [], localMetadata: row["local_metadata"],
             lastStatus: row["last_status"], lastMessage: row["last_message"], lastCheckinAt: row["last_checkin_at"],
             policyRevision: row["policy_revision"], unenrolledAt: row["unenrolled_at"],
-            certificateSubject: row["certificate_subject"], certificateFingerprint: row["certificate_fingerprint"]
+            certificateSubject: row["certificate_subject"], certificateFingerprint: row["certificate_fingerprint"],
+            certificateIssuer: row["certificate_issuer"], certificateNotAfter: row["certificate_not_after"]
         )
     }
 
@@ -82,12 +85,13 @@ extension AgentRecord {
             sql: """
                 INSERT \(replacing ? "OR REPLACE" : "") INTO agents (id, policy_id, type, api_key_id, api_key_hash, api_key_revoked,
                   replace_token_hash, enrolled_at, tags, local_metadata, last_status, last_message, last_checkin_at, policy_revision,
-                  unenrolled_at, certificate_subject, certificate_fingerprint)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  unenrolled_at, certificate_subject, certificate_fingerprint, certificate_issuer, certificate_not_after)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 id, policyId, type, apiKeyId, apiKeyHash, apiKeyRevoked, replaceTokenHash, enrolledAt, tagsJSON, localMetadata,
                 lastStatus, lastMessage, lastCheckinAt, policyRevision, unenrolledAt, certificateSubject, certificateFingerprint,
+                certificateIssuer, certificateNotAfter,
             ]
         )
     }

@@ -3,9 +3,9 @@ import SwiftASN1
 import X509
 
 /// Loads certificates and CA bundles and checks them before use, failing with a sentence that names the file.
-enum CertificateFiles {
+public enum CertificateFiles {
     /// A certificate file: the leaf first, then any intermediates. The leaf must be in date.
-    static func loadChain(_ source: String, role: String, now: Date = Date()) throws(FlotillaError) -> [Certificate] {
+    public static func loadChain(_ source: String, role: String, now: Date = Date()) throws(FlotillaError) -> [Certificate] {
         let pem = try PEMSource.read(source, role: role)
         let chain = try certificates(in: pem, role: role)
         if let problem = validityProblem(chain[0], now: now) {
@@ -15,7 +15,7 @@ enum CertificateFiles {
     }
 
     /// CA files: each must hold at least one CA certificate, and every CA must be in date.
-    static func loadAuthorities(_ sources: [String], role: String, now: Date = Date()) throws(FlotillaError) -> [Certificate] {
+    public static func loadAuthorities(_ sources: [String], role: String, now: Date = Date()) throws(FlotillaError) -> [Certificate] {
         var authorities: [Certificate] = []
         for source in sources {
             let pem = try PEMSource.read(source, role: role)

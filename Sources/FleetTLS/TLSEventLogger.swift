@@ -11,6 +11,9 @@ public struct PeerIdentity: Sendable, Equatable {
     public var subject: String?
     /// Hex SHA-256 of the client certificate.
     public var fingerprint: String?
+    /// Its issuer and expiry, so the console can tell whether new client CAs would still accept it.
+    public var issuer: String?
+    public var notAfter: Date?
     public var address: String
 }
 
@@ -32,7 +35,10 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event {
             let certificate = peerCertificate(context)
-            let identity = PeerIdentity(subject: certificate?.displayName, fingerprint: certificate?.sha256Fingerprint, address: peerAddress(context))
+            let identity = PeerIdentity(
+                subject: certificate?.displayName, fingerprint: certificate?.sha256Fingerprint,
+                issuer: certificate?.issuer.description, notAfter: certificate?.notValidAfter, address: peerAddress(context)
+            )
             logger.debug("TLS handshake completed", metadata: ["peer": "\(identity.address)", "client_certificate": "\(identity.subject ?? "none")"])
             onHandshake?(identity)
         }

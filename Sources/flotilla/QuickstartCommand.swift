@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetAgent
+import FleetConsole
 import FleetServer
 import FleetStore
 import FleetTLS
@@ -17,6 +18,9 @@ struct Quickstart: AsyncParsableCommand {
 
     @Option(help: "The Fleet Server's port (0 picks a free one).")
     var port: Int = 8220
+
+    @Option(help: "The console's port (0 picks a free one).")
+    var consolePort: Int = 5601
 
     func run() async throws {
         let root = absolutePath(directory)
@@ -46,8 +50,16 @@ struct Quickstart: AsyncParsableCommand {
         let vault = AgentVault(directory: "\(root)/agent/state")
         let url = "https://\(host):\(port)"
         let local = LocalFleetServer(configuration: configuration, logger: Logger(label: "fleet-server"))
-        _ = try await local.run(agentURL: url, agentTLS: agentTLS, options: FleetConnectionOptions(proxyDisabled: true), healthTimeout: 60) { _, options in
+        var consoleConfiguration = ConsoleConfiguration()
+        consoleConfiguration.host = "127.0.0.1"
+        consoleConfiguration.port = consolePort == 0 ? try FreePort.onLoopback() : consolePort
+        consoleConfiguration.tls = TLSSettings(certificate: "\(certs)/fleet-cert.crt", key: "\(certs)/fleet-cert.key")
+        consoleConfiguration.secretsKeyPath = "\(root)/secrets/console-secrets.key"
+        let consoleSettings = consoleConfiguration
+        _ = try await local.run(agentURL: url, agentTLS: agentTLS, options: FleetConnectionOptions(proxyDisabled: true), healthTimeout: 60) { server, options in
             say("Fleet Server listening on \(url) (client certificates required).")
+            let console = try await QuickstartConsole.start(consoleSettings, store: server.store)
+            defer { console.task.cancel() }
             let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"))
             if var state = try vault.load() {
                 // The quickstart owns this agent: follow the server if it moved to another port.
@@ -75,6 +87,9 @@ struct Quickstart: AsyncParsableCommand {
                     --elastic-agent-cert=\(certs)/agent-cert.crt \\
                     --elastic-agent-cert-key=\(certs)/agent-cert.key \\
                     --elastic-agent-cert-key-passphrase=\(certs)/agent-cert.passphrase
+
+                Console: \(consoleSettings.url()) (trusts fleet-ca.crt) — user admin, password \(console.password)
+                  (a new one-time password each run; set your own with flotilla console users passwd admin)
 
                 Press Ctrl-C to stop.
                 """)
@@ -107,5 +122,21 @@ struct QuickstartSecrets {
             try? await store.close()
             throw error
         }
+    }
+}
+
+/// The quickstart's console, on the Fleet Server's store and certificate, with a fresh admin password each run.
+enum QuickstartConsole {
+    static func start(_ configuration: ConsoleConfiguration, store: any Store) async throws -> (task: Task<Void, any Error>, password: String) {
+        let console = try await FleetConsole(configuration: configuration, store: store, logger: Logger(label: "console"))
+        let password = Secrets.random()
+        if try await console.accounts.users().contains(where: { $0.name == "admin" }) {
+            try await console.accounts.setPassword("admin", password: password)
+        } else {
+            try await console.accounts.addUser("admin", password: password, role: .admin)
+        }
+        let service = console.service()
+        let task = Task { try await service.run() }
+        return (task, password)
     }
 }

@@ -1,0 +1,3 @@
+enum ConsoleOpenAPI {
+    static let document = "openapi: 3.0.3\n"
+}

@@ -1,0 +1,78 @@
+import FleetProtocol
+
+/// Moves secrets between a setting's fields and its `secrets` section. Stored, a secret sits sealed at the same
+/// path under `secrets` (`secrets.ssl.key.sealed`); shown, only that it is stored (`secrets.ssl.key.id`), as
+/// Kibana shows its secret references. A path to a key file is not a secret and stays where it is.
+enum SecretFields {
+    /// Seals every inline value at `paths` into `secrets`, keeping the stored secret of a field the update left
+    /// out; an empty string clears the field and its secret.
+    static func seal(_ item: inout JSONValue, paths: [[String]], previous: JSONValue?, box: SecretBox) throws {
+        for path in paths {
+            let value = item[path]?.stringValue
+            if let value, !value.isEmpty, isSecret(value, path: path) {
+                item[path] = nil
+                item[["secrets"] + path] = .object(["sealed": .string(try box.seal(value))])
+            } else if value == nil, let kept = previous?[["secrets"] + path] {
+                item[["secrets"] + path] = kept
+            } else if value == "" {
+                item[path] = nil
+            }
+        }
+    }
+
+    /// The setting with its secrets opened into their fields, for composing what agents and servers receive.
+    static func reveal(_ item: JSONValue, paths: [[String]], box: SecretBox) throws -> JSONValue {
+        var revealed = item
+        for path in paths {
+            if let sealed = item[["secrets"] + path + ["sealed"]]?.stringValue {
+                revealed[path] = .string(try box.open(sealed))
+            }
+        }
+        revealed["secrets"] = nil
+        return revealed
+    }
+
+    /// The setting as the API and the UI show it: each stored secret only as a reference.
+    static func redact(_ item: JSONValue, paths: [[String]]) -> JSONValue {
+        var shown = item
+        shown["secrets"] = nil
+        for path in paths where item[["secrets"] + path] != nil {
+            shown[["secrets"] + path] = .object(["id": .string(path.joined(separator: "."))])
+        }
+        return shown
+    }
+
+    /// Inline PEM keys are secrets, and so is an API key; a key given as a path is not.
+    static func isSecret(_ value: String, path: [String]) -> Bool {
+        path.last == "api_key" || value.contains("-----BEGIN ")
+    }
+}
+
+extension JSONValue {
+    /// The value at a path of object keys; setting nil removes it, and setting creates the objects on the way.
+    subscript(path: [String]) -> JSONValue? {
+        get {
+            var current: JSONValue? = self
+            for key in path { current = current?[key] }
+            return current
+        }
+        set {
+            guard let first = path.first else { return }
+            if path.count == 1 {
+                var object = objectValue ?? [:]
+                object[first] = newValue
+                self = .object(object)
+                return
+            }
+            var child = self[first] ?? .object([:])
+            child[Array(path.dropFirst())] = newValue
+            if newValue == nil, child.objectValue?.isEmpty == true {
+                var object = objectValue ?? [:]
+                object[first] = nil
+                self = .object(object)
+            } else {
+                self[first] = child
+            }
+        }
+    }
+}

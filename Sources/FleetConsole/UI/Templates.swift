@@ -1,0 +1,188 @@
+/// The web UI's Mustache templates. They live in the source, not in a resource bundle, so the single `flotilla`
+/// binary carries them wherever it is installed.
+enum Templates {
+    static let all: [String: String] = [
+        "layout": layout, "login": login, "agents": agents, "agent": agent, "policies": policies, "tokens": tokens,
+        "settings": settings, "hostForm": hostForm, "outputForm": outputForm, "proxyForm": proxyForm, "addAgent": addAgent,
+        "audit": audit,
+    ]
+
+    static let layout = """
+    <!doctype html>
+    <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{{title}} · Flotilla</title><link rel="stylesheet" href="/static/console.css"><script src="/static/console.js" defer></script></head>
+    <body>
+    <header class="top"><a class="brand" href="/agents">⛵ Flotilla</a>
+    {{#user}}<nav>
+    <a href="/agents" class="{{#nav.agents}}on{{/nav.agents}}">Agents</a>
+    <a href="/policies" class="{{#nav.policies}}on{{/nav.policies}}">Agent policies</a>
+    <a href="/enrollment-tokens" class="{{#nav.tokens}}on{{/nav.tokens}}">Enrollment tokens</a>
+    <a href="/settings" class="{{#nav.settings}}on{{/nav.settings}}">Settings</a>
+    <a href="/audit" class="{{#nav.audit}}on{{/nav.audit}}">Audit log</a>
+    </nav>
+    <form class="who" method="post" action="/logout"><input type="hidden" name="_csrf" value="{{csrf}}">
+    <span>{{user}} <em>{{role}}</em></span><button class="link">Log out</button></form>{{/user}}
+    </header>
+    <main>
+    {{#flash}}<div class="flash ok">{{flash}}</div>{{/flash}}
+    {{{body}}}
+    </main></body></html>
+    """
+
+    static let login = """
+    <section class="card narrow"><h1>Log in to Flotilla</h1>
+    {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+    <form method="post" action="/login">
+    <label>User <input name="user" autocomplete="username" value="{{name}}" required autofocus></label>
+    <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+    <button class="primary">Log in</button></form>
+    <p class="hint">Add users with <code>flotilla console users add NAME</code>.</p></section>
+    """
+
+    static let agents = """
+    <div class="heading"><h1>Agents</h1>{{#admin}}<a class="button primary" href="/add-agent">Add agent</a>{{/admin}}</div>
+    <div class="counts">{{#counts}}<a href="/agents?status={{key}}" class="count {{key}}"><b>{{value}}</b> {{label}}</a>{{/counts}}</div>
+    <form class="filters" method="get" action="/agents">
+    <input name="q" placeholder="Search host name or id" value="{{q}}">
+    <select name="status"><option value="">Any status</option>{{#statuses}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/statuses}}</select>
+    <select name="policy"><option value="">Any policy</option>{{#policyOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/policyOptions}}</select>
+    <input name="tag" placeholder="Tag" value="{{tag}}"><button>Filter</button></form>
+    <table class="grid" id="agents-table" data-refresh="/agents?{{query}}"><thead><tr><th>Status</th><th>Host</th><th>Policy</th><th>Version</th>
+    <th>Last check-in</th><th>Client certificate</th><th>Tags</th></tr></thead><tbody>
+    {{#agents}}<tr><td><span class="badge {{status}}">{{statusLabel}}</span></td>
+    <td><a href="/agents/{{id}}">{{host}}</a><div class="sub mono">{{shortId}}</div></td>
+    <td>{{policyName}} <span class="sub">rev. {{revision}}</span>{{#outdated}} <span class="tag warn">outdated</span>{{/outdated}}</td>
+    <td>{{version}}</td><td title="{{lastCheckin}}">{{lastCheckinRelative}}</td>
+    <td>{{#certificate}}{{certificate}}<div class="sub {{certificateClass}}">{{certificateExpiry}}</div>{{/certificate}}{{^certificate}}<span class="sub">none</span>{{/certificate}}</td>
+    <td>{{#tags}}<span class="tag">{{.}}</span>{{/tags}}</td></tr>{{/agents}}
+    {{^agents}}<tr><td colspan="7" class="empty">No agents match. <a href="/add-agent">Add an agent</a> to see it here.</td></tr>{{/agents}}
+    </tbody></table>
+    """
+
+    static let agent = """
+    <p class="crumbs"><a href="/agents">Agents</a> › {{host}}</p>
+    <div class="heading"><h1>{{host}} <span class="badge {{status}}">{{statusLabel}}</span></h1></div>
+    {{#message}}<p class="{{#unhealthy}}error{{/unhealthy}}{{^unhealthy}}hint{{/unhealthy}}">{{message}}</p>{{/message}}
+    <section class="card"><dl class="facts">
+    <dt>Agent id</dt><dd class="mono">{{id}}</dd><dt>Policy</dt><dd>{{policyName}} (revision {{revision}}{{#outdated}}, outdated: {{latest}} is out{{/outdated}})</dd>
+    <dt>Version</dt><dd>{{version}}</dd><dt>Enrolled</dt><dd>{{enrolled}}</dd><dt>Last check-in</dt><dd>{{lastCheckinRelative}} ({{lastCheckin}})</dd>
+    <dt>Client certificate</dt><dd>{{#certificate}}{{certificate}}, issued by {{issuer}}; {{certificateExpiry}}<div class="sub mono">SHA-256 {{fingerprint}}</div>{{/certificate}}{{^certificate}}none presented{{/certificate}}</dd>
+    <dt>Tags</dt><dd>{{#tags}}<span class="tag">{{.}}</span>{{/tags}}</dd></dl></section>
+    {{#admin}}{{#active}}<section class="card"><h2>Reassign to another policy</h2>
+    <form method="post" action="/agents/{{id}}/reassign"><input type="hidden" name="_csrf" value="{{csrf}}">
+    <select name="policy_id">{{#policyOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/policyOptions}}</select>
+    <button>Reassign</button></form></section>
+    <section class="card danger"><h2>Unenroll</h2><p>The agent is told to stop and forget its keys. Revoking also refuses its key at once, even if it never hears.</p>
+    <form method="post" action="/agents/{{id}}/unenroll"><input type="hidden" name="_csrf" value="{{csrf}}">
+    <label class="inline"><input type="checkbox" name="revoke" value="true"> Revoke its key now</label>
+    <button class="danger">Unenroll</button></form></section>{{/active}}{{/admin}}
+    """
+
+    static let policies = """
+    <div class="heading"><h1>Agent policies</h1></div>
+    <table class="grid"><thead><tr><th>Name</th><th>Revision</th><th>Agents</th><th>Fleet Server host</th><th>Output</th><th>Updated</th></tr></thead><tbody>
+    {{#policies}}<tr><td><b>{{name}}</b>{{#fleetServer}} <span class="tag">Fleet Server</span>{{/fleetServer}}<div class="sub">{{description}}</div></td><td>{{revision}}</td>
+    <td><a href="/agents?policy={{id}}">{{agents}}</a></td><td>{{host}}</td><td>{{output}}</td><td>{{updated}}</td></tr>{{/policies}}
+    </tbody></table>
+    <p class="hint">The full policy an agent receives: <code>GET /api/fleet/agent_policies/ID/full</code>.</p>
+    """
+
+    static let tokens = """
+    <div class="heading"><h1>Enrollment tokens</h1></div>
+    {{#secret}}<section class="card ok"><h2>Token {{secretName}} created</h2><p>Copy it now: it is not shown again.</p>
+    <div class="copy"><code id="new-token">{{secret}}</code><button type="button" data-copy="new-token">Copy</button></div></section>{{/secret}}
+    {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+    {{#admin}}<section class="card"><h2>Create a token</h2><form method="post" action="/enrollment-tokens" class="row">
+    <input type="hidden" name="_csrf" value="{{csrf}}"><label>Name <input name="name" required></label>
+    <label>Policy <select name="policy_id">{{#policyOptions}}<option value="{{id}}">{{name}}</option>{{/policyOptions}}</select></label>
+    <label>Expires after <input name="expiration" placeholder="e.g. 24h (never when empty)"></label>
+    <label>Uses <input name="max_uses" type="number" min="1" placeholder="unlimited"></label><button class="primary">Create token</button></form></section>{{/admin}}
+    <table class="grid"><thead><tr><th>Name</th><th>Policy</th><th>Created</th><th>Uses</th><th>Expires</th><th>Status</th><th></th></tr></thead><tbody>
+    {{#tokens}}<tr><td>{{name}}</td><td>{{policyName}}</td><td>{{created}}</td><td>{{uses}}</td><td>{{expires}}</td>
+    <td><span class="badge {{#active}}healthy{{/active}}{{^active}}offline{{/active}}">{{#active}}Active{{/active}}{{^active}}Inactive{{/active}}</span></td>
+    <td>{{#admin}}{{#active}}<form method="post" action="/enrollment-tokens/{{id}}/revoke"><input type="hidden" name="_csrf" value="{{csrf}}"><button class="link danger">Revoke</button></form>{{/active}}{{/admin}}</td></tr>{{/tokens}}
+    </tbody></table>
+    """
+
+    static let settings = """
+    <div class="heading"><h1>Settings</h1></div>
+    <section class="card"><div class="heading"><h2>Fleet Server hosts</h2>{{#admin}}<a class="button" href="/settings/fleet-server-hosts/new">Add host</a>{{/admin}}</div>
+    <p class="hint">The URLs agents reach Fleet Server at, and the TLS of every link around it.</p>
+    <table class="grid"><thead><tr><th>Name</th><th>URLs</th><th>Client auth</th><th>Proxy</th><th></th></tr></thead><tbody>
+    {{#hosts}}<tr><td><a href="/settings/fleet-server-hosts/{{id}}">{{name}}</a>{{#isDefault}} <span class="tag">default</span>{{/isDefault}}</td><td class="mono">{{urls}}</td><td>{{clientAuth}}</td><td>{{proxy}}</td>
+    <td>{{#admin}}<a href="/add-fleet-server?host={{id}}">Add Fleet Server</a>{{/admin}}</td></tr>{{/hosts}}
+    {{^hosts}}<tr><td colspan="5" class="empty">None yet: agents use the URLs their Fleet Server was started with.</td></tr>{{/hosts}}</tbody></table></section>
+    <section class="card"><div class="heading"><h2>Outputs</h2>{{#admin}}<a class="button" href="/settings/outputs/new">Add output</a>{{/admin}}</div>
+    <table class="grid"><thead><tr><th>Name</th><th>Type</th><th>Hosts</th><th>TLS</th></tr></thead><tbody>
+    {{#outputs}}<tr><td><a href="/settings/outputs/{{id}}">{{name}}</a>{{#isDefault}} <span class="tag">default</span>{{/isDefault}}{{#isDefaultMonitoring}} <span class="tag">monitoring</span>{{/isDefaultMonitoring}}</td>
+    <td>{{type}}</td><td class="mono">{{urls}}</td><td>{{tls}}</td></tr>{{/outputs}}</tbody></table></section>
+    <section class="card"><div class="heading"><h2>Proxies</h2>{{#admin}}<a class="button" href="/settings/proxies/new">Add proxy</a>{{/admin}}</div>
+    <table class="grid"><thead><tr><th>Name</th><th>URL</th></tr></thead><tbody>
+    {{#proxies}}<tr><td><a href="/settings/proxies/{{id}}">{{name}}</a></td><td class="mono">{{url}}</td></tr>{{/proxies}}
+    {{^proxies}}<tr><td colspan="2" class="empty">No proxies.</td></tr>{{/proxies}}</tbody></table></section>
+    """
+
+    /// One labelled field with the CLI flag it stands for and its purpose, as the seed's tables give them.
+    static let field = """
+    <div class="field"><label for="{{name}}">{{label}}</label>
+    {{#multiline}}<textarea id="{{name}}" name="{{name}}" rows="3" placeholder="{{placeholder}}" {{^admin}}readonly{{/admin}}>{{value}}</textarea>{{/multiline}}
+    {{^multiline}}<input id="{{name}}" name="{{name}}" value="{{value}}" placeholder="{{placeholder}}" {{^admin}}readonly{{/admin}}>{{/multiline}}
+    <div class="help">{{#flag}}<code>{{flag}}</code> · {{/flag}}{{purpose}}{{#stored}} <span class="tag">stored</span> leave empty to keep it{{/stored}}</div></div>
+    """
+
+    static let formHead = """
+    <p class="crumbs"><a href="/settings">Settings</a> › {{title}}</p><h1>{{title}}</h1>
+    {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+    {{#preflight}}<section class="card danger"><h2>Pre-flight check</h2><p>{{summary}}</p><ul>{{#agents}}<li><span class="mono">{{id}}</span>: {{reason}}</li>{{/agents}}</ul>
+    <label class="inline"><input type="checkbox" name="force" value="true" form="setting-form"> Save anyway: I accept that these agents lose their connection</label></section>{{/preflight}}
+    <form id="setting-form" method="post" action="{{action}}" class="card"><input type="hidden" name="_csrf" value="{{csrf}}">
+    """
+
+    static let formFoot = """
+    {{#admin}}<div class="actions"><button class="primary">Save</button> <a href="/settings">Cancel</a></div>{{/admin}}</form>
+    {{#deletable}}{{#admin}}<form method="post" action="{{action}}/delete" class="inline-danger"><input type="hidden" name="_csrf" value="{{csrf}}"><button class="link danger">Delete</button></form>{{/admin}}{{/deletable}}
+    """
+
+    static let hostForm = formHead + """
+    {{#fields.general}}\(field){{/fields.general}}
+    <label class="inline"><input type="checkbox" name="is_default" value="true" {{#isDefault}}checked{{/isDefault}}> Make this the default Fleet Server host</label>
+    <div class="field"><label for="proxy_id">Proxy</label><select id="proxy_id" name="proxy_id"><option value="">None</option>{{#proxyOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/proxyOptions}}</select></div>
+    <details open><summary>SSL options</summary>
+    <div class="field"><label for="client_auth">Enable client authentication</label><select id="client_auth" name="client_auth">{{#clientAuthOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/clientAuthOptions}}</select>
+    <div class="help"><code>--fleet-server-client-auth</code> · Require agents to present client certificates (mTLS only)</div></div>
+    {{#fields.ssl}}\(field){{/fields.ssl}}</details>
+    """ + formFoot
+
+    static let outputForm = formHead + """
+    {{#fields.general}}\(field){{/fields.general}}
+    <label class="inline"><input type="checkbox" name="is_default" value="true" {{#isDefault}}checked{{/isDefault}}> Default output for agent data</label>
+    <label class="inline"><input type="checkbox" name="is_default_monitoring" value="true" {{#isDefaultMonitoring}}checked{{/isDefaultMonitoring}}> Default output for agent monitoring</label>
+    <div class="field"><label for="proxy_id">Proxy</label><select id="proxy_id" name="proxy_id"><option value="">None</option>{{#proxyOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/proxyOptions}}</select></div>
+    <details open><summary>SSL options</summary><p class="hint">These apply to Elasticsearch outputs and are only necessary for mutual TLS.</p>
+    <div class="field"><label for="verification_mode">Verification mode</label><select id="verification_mode" name="verification_mode">{{#modeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/modeOptions}}</select>
+    <div class="help">How the agent checks the output's certificate: full (CA and host name), certificate (CA only), none</div></div>
+    {{#fields.ssl}}\(field){{/fields.ssl}}</details>
+    """ + formFoot
+
+    static let proxyForm = formHead + "{{#fields.general}}\(field){{/fields.general}}" + formFoot
+
+    static let addAgent = """
+    <h1>Add agent</h1>
+    <form method="get" action="/add-agent" class="card row">
+    <label>Agent policy <select name="policy">{{#policyOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/policyOptions}}</select></label>
+    <label>Fleet Server host <select name="host">{{#hostOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/hostOptions}}</select></label>
+    <button>Show the command</button></form>
+    {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+    {{#command}}<section class="card"><h2>Run this on the host</h2>
+    <p>It enrolls with a new one-use token for <b>{{policyName}}</b>{{#mutual}}, presenting the agent certificate, since this Fleet Server requires client certificates{{/mutual}}. Replace the file paths with where the files are on that host.</p>
+    <div class="copy"><pre id="install-command">{{command}}</pre><button type="button" data-copy="install-command">Copy</button></div>
+    <p class="waiting" data-wait-agents="{{policyId}}" data-known="{{known}}">Waiting for the new agent to check in…</p></section>{{/command}}
+    """
+
+    static let audit = """
+    <h1>Audit log</h1>
+    <table class="grid"><thead><tr><th>When</th><th>Who</th><th>What</th><th>Target</th><th>Detail</th></tr></thead><tbody>
+    {{#entries}}<tr><td title="{{at}}">{{relative}}</td><td>{{actor}}</td><td class="mono">{{action}}</td><td class="mono">{{target}}</td><td>{{detail}}</td></tr>{{/entries}}
+    {{^entries}}<tr><td colspan="5" class="empty">No changes yet.</td></tr>{{/entries}}</tbody></table>
+    """
+}
