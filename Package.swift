@@ -143,7 +143,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FleetConsoleTests",
-            dependencies: ["FleetConsole", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport"]
+            dependencies: [
+                "FleetConsole", "FleetServer", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "EndToEndTests",

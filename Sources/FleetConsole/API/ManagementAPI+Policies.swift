@@ -25,6 +25,10 @@ extension ManagementAPI {
             return try Self.json(["item": item])
         }
         api.get("agent_policies/:id/full") { _, context in
+            // It carries the secrets agents need (inline keys, output API keys): admins only.
+            guard try context.requireIdentity().role == .admin else {
+                throw ConsoleError(.forbidden, "The full policy holds secrets; only an admin may read it")
+            }
             let id = try context.parameters.require("id")
             guard let record = try await store.policy(id: id) else { throw ConsoleError.notFound("The agent policy \(id)") }
             return try Self.json(["item": Self.fullPolicy(record)])
@@ -42,8 +46,8 @@ extension ManagementAPI {
         }
     }
 
-    /// The exact policy an agent on it receives (what the Fleet Server adds: id, revision, and `fleet.hosts` from its
-    /// own public URLs when the console names no Fleet Server host).
+    /// The exact policy an agent on it receives, less what a Fleet Server adds itself (`fleet.hosts` from its own
+    /// public URLs when the console names no Fleet Server host).
     static func fullPolicy(_ record: PolicyRecord) -> JSONValue {
         var body = (try? JSONValue(data: Data(record.body.utf8))) ?? .object([:])
         body["id"] = .string(record.id)

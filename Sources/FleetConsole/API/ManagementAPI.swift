@@ -79,6 +79,11 @@ struct ManagementAPI: Sendable {
         }
         var merged = Self.merge(changes, over: previous ?? .object([:]))
         merged["id"] = .string(itemId)
+        // A secret given anew replaces the stored one; an empty string removes both.
+        for path in T.secretPaths where changes[path] != nil {
+            merged[["secrets"] + path] = nil
+            if changes[path]?.stringValue == "" { merged[path] = nil }
+        }
         let candidate = try SecretFields.reveal(merged, paths: T.secretPaths, box: settings.box).decode(T.self)
         try await candidate.validate(with: SettingsValidator(proxies: try await settings.proxies()))
         if let host = candidate as? FleetServerHost {

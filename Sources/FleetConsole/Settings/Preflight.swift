@@ -42,8 +42,9 @@ struct Preflight {
 
     /// The effect of replacing `old` (nil when new) with `new`.
     func check(old: FleetServerHost?, new: FleetServerHost) async throws -> Result {
+        // The policies on this host now, and those a new default takes over.
         let usingPolicies = Set(policies.filter { policy in
-            [composer.host(for: policy)?.id, old.flatMap { _ in composer.host(for: policy)?.id }].contains(new.id)
+            composer.host(for: policy)?.id == new.id || (new.isDefault && policy.fleetServerHostId == nil)
         }.map(\.id))
         let agents = try await store.agents().filter { $0.unenrolledAt == nil && usingPolicies.contains($0.policyId) }
         var findings: [Finding] = []

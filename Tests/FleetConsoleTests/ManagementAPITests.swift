@@ -1,0 +1,237 @@
+import FleetConsole
+import FleetProtocol
+import FleetServer
+import FleetStore
+import Foundation
+import HTTPTypes
+import Testing
+import TestSupport
+
+@Suite(.timeLimit(.minutes(2)))
+struct ManagementAPITests {
+    let certs = CertificateFixtures.shared
+
+    func host(_ ssl: JSONValue = [:], urls: [String] = ["https://localhost:8220"], isDefault: Bool = true) -> JSONValue {
+        ["name": "main", "host_urls": .array(urls.map { .string($0) }), "is_default": .bool(isDefault), "ssl": ssl]
+    }
+
+    @Test func testFleetServerHostAgentCAsReachThePolicyAsFleetSSLWithANewRevision() async throws {
+        let harness = try await ConsoleHarness()
+        let before = try await harness.policy(StoreSetup.defaultPolicyId)["revision"]?.intValue ?? 0
+        try await harness.run { client in
+            let made = try await client.call(.post, "/api/fleet/fleet_server_hosts", host(["agent_certificate_authorities": [.string(certs.fleetCA)], "certificate": .string(certs.fleetCert)]))
+            #expect(made.status == .ok, "\(made.text)")
+            let id = try require(made.json[["item", "id"]]?.stringValue)
+            let full = try await client.call(.get, "/api/fleet/agent_policies/\(StoreSetup.defaultPolicyId)/full")
+            #expect(full.json[["item", "fleet", "hosts"]] == ["https://localhost:8220"])
+            #expect(full.json[["item", "fleet", "ssl", "certificate_authorities"]] == .array([.string(certs.fleetCA)]))
+            #expect((full.json[["item", "revision"]]?.intValue ?? 0) > before)
+            let read = try await client.call(.get, "/api/fleet/fleet_server_hosts/\(id)")
+            #expect(read.json[["item", "name"]] == "main")
+            let listed = try await client.call(.get, "/api/fleet/fleet_server_hosts")
+            #expect(listed.json["total"]?.intValue == 1)
+        }
+        // The default output adopted from the store's own policy stays in what agents receive.
+        let policy = try await harness.policy(StoreSetup.defaultPolicyId)
+        #expect(policy[["outputs", "default", "hosts"]] == ["https://localhost:9200"])
+    }
+
+    @Test func testFleetServerListenerSettingsGoToTheFleetServerPolicyInput() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.run { client in
+            let ssl: JSONValue = [
+                "certificate": .string(certs.fleetCert), "key": .string(certs.fleetKey), "client_auth": "required",
+                "certificate_authorities": [.string(certs.agentCA)], "es_certificate_authorities": [.string(certs.fleetCA)],
+            ]
+            let made = try await client.call(.post, "/api/fleet/fleet_server_hosts", host(ssl))
+            #expect(made.status == .ok, "\(made.text)")
+        }
+        let policy = try await harness.policy(StoreSetup.fleetServerPolicyId)
+        let input = try require(policy["inputs"]?.arrayValue?.first { $0["type"] == "fleet-server" })
+        #expect(input[["server", "ssl", "client_authentication"]] == "required")
+        #expect(input[["server", "ssl", "certificate"]] == .string(certs.fleetCert))
+        #expect(input[["server", "store", "ssl", "certificate_authorities"]] == .array([.string(certs.fleetCA)]))
+    }
+
+    @Test func testInlinePrivateKeyIsSealedInTheStoreAndNeverShownBack() async throws {
+        let harness = try await ConsoleHarness()
+        let keyPEM = try String(contentsOfFile: certs.fleetKey, encoding: .utf8)
+        try await harness.run { client in
+            let made = try await client.call(.post, "/api/fleet/fleet_server_hosts", host(["certificate": .string(certs.fleetCert), "key": .string(keyPEM)]))
+            #expect(made.status == .ok, "\(made.text)")
+            #expect(!made.text.contains("PRIVATE KEY"))
+            #expect(made.json[["item", "secrets", "ssl", "key", "id"]] != nil)
+            let id = try require(made.json[["item", "id"]]?.stringValue)
+            // An update that leaves the key out keeps it.
+            let renamed = try await client.call(.put, "/api/fleet/fleet_server_hosts/\(id)", ["name": "renamed"])
+            #expect(renamed.status == .ok)
+            #expect(renamed.json[["item", "secrets", "ssl", "key", "id"]] != nil)
+        }
+        let stored = try await harness.store.consoleObjects(kind: "fleet_server_host")
+        #expect(stored.count == 1)
+        #expect(!stored[0].body.contains("PRIVATE KEY"))
+        // The Fleet Server policy carries the key for the Fleet Servers that serve it.
+        let policy = try await harness.policy(StoreSetup.fleetServerPolicyId)
+        #expect(policy["inputs"]?[0]?[["server", "ssl", "key"]]?.stringValue?.contains("PRIVATE KEY") == true)
+    }
+
+    @Test func testEachBadSSLSettingIsRefusedWithTheFieldNamedAndNothingSaved() async throws {
+        let harness = try await ConsoleHarness()
+        let missing = harness.directory.file("missing.crt")
+        let cases: [(JSONValue, String)] = [
+            (host(["certificate": .string(missing)]), "ssl.certificate"),
+            (host(["certificate": "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"]), "ssl.certificate"),
+            (host(["certificate": .string(certs.fleetCert), "key": .string(certs.path("other-ca-server.key"))]), "ssl.key"),
+            (host(["certificate": .string(certs.fleetCert), "agent_certificate_authorities": [.string(certs.agentCA)]]), "ssl.agent_certificate_authorities"),
+            (host(["client_auth": "required"]), "ssl.client_auth"),
+            (host(["client_auth": "sometimes"]), "ssl.client_auth"),
+            (host(urls: ["fleet.example.com:8220"]), "host_urls[0]"),
+            (host(urls: []), "host_urls"),
+            (["name": "x"], "host_urls"),
+        ]
+        try await harness.run { client in
+            for (body, field) in cases {
+                let answer = try await client.call(.post, "/api/fleet/fleet_server_hosts", body)
+                #expect(answer.status == .badRequest, "\(field): \(answer.text)")
+                let message = answer.json["message"]?.stringValue ?? ""
+                #expect(message.contains(field), "\(message)")
+                #expect(!message.contains("BoringSSL") && !message.contains("Error("), "\(message)")
+            }
+            let output = try await client.call(.post, "/api/fleet/outputs", ["name": "es", "hosts": ["https://es:9200"], "ssl": ["verification_mode": "strict"]])
+            #expect(output.status == .badRequest)
+            #expect(output.json["message"]?.stringValue?.contains("ssl.verification_mode") == true)
+            let proxy = try await client.call(.post, "/api/fleet/proxies", ["name": "p", "url": "ftp://proxy:21"])
+            #expect(proxy.json["message"]?.stringValue?.contains("url") == true)
+        }
+        #expect(try await harness.store.consoleObjects(kind: "fleet_server_host").isEmpty)
+        #expect(try await harness.store.auditLog(limit: 10).isEmpty)
+    }
+
+    @Test func testOutputSSLReachesAgentsAndOnlyOneDefaultStays() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.run { client in
+            let made = try await client.call(.post, "/api/fleet/outputs", [
+                "id": "secure-es", "name": "Secure ES", "hosts": ["https://es.example.com:9200"], "is_default": true,
+                "ssl": ["certificate_authorities": [.string(certs.fleetCA)], "certificate": .string(certs.agentCert), "verification_mode": "full"],
+            ])
+            #expect(made.status == .ok, "\(made.text)")
+            let outputs = try await client.call(.get, "/api/fleet/outputs")
+            let defaults = outputs.json["items"]?.arrayValue?.filter { $0["is_default"] == true }.compactMap { $0["id"]?.stringValue }
+            #expect(defaults == ["secure-es"])
+            let deleteDefault = try await client.call(.delete, "/api/fleet/outputs/secure-es")
+            #expect(deleteDefault.status == .conflict)
+        }
+        let policy = try await harness.policy(StoreSetup.defaultPolicyId)
+        #expect(policy[["outputs", "secure-es", "ssl", "certificate_authorities"]] == .array([.string(certs.fleetCA)]))
+        #expect(policy[["outputs", "secure-es", "ssl", "certificate"]] == .string(certs.agentCert))
+    }
+
+    @Test func testAuthenticationRolesAndCSRF() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.run { client in
+            #expect(try await client.call(.get, "/api/fleet/outputs", headers: [.cookie: "x=y"]).status == .unauthorized)
+            #expect(try await client.call(.get, "/api/fleet/outputs", key: "bm90OmEta2V5").status == .unauthorized)
+            #expect(try await client.call(.get, "/api/fleet/outputs", key: harness.viewerKey).status == .ok)
+            let viewerWrite = try await client.call(.post, "/api/fleet/proxies", ["name": "p", "url": "http://proxy:3128"], key: harness.viewerKey)
+            #expect(viewerWrite.status == .forbidden)
+            #expect(try await client.call(.get, "/api/status", headers: [.cookie: "none=1"]).status == .ok)
+            // A browser session: log in, then a form without the CSRF token is refused.
+            try await harness.console.accounts.addUser("alice", password: "correct horse battery", role: .admin)
+            let wrong = try await client.form("/login", ["user": "alice", "password": "wrong password!"], cookie: nil)
+            #expect(wrong.status == .unauthorized)
+            let login = try await client.form("/login", ["user": "alice", "password": "correct horse battery"], cookie: nil)
+            #expect(login.status == .found)
+            let setCookie = try require(login.headers[.setCookie])
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+            let cookie = String(setCookie.split(separator: ";")[0])
+            let forged = try await client.form("/enrollment-tokens", ["policy_id": StoreSetup.defaultPolicyId, "name": "forged"], cookie: cookie)
+            #expect(forged.status == .forbidden)
+            let page = try await client.call(.get, "/enrollment-tokens", headers: [.cookie: cookie])
+            let csrf = try require(page.text.range(of: #"name="_csrf" value="([^"]+)""#, options: .regularExpression).map { String(page.text[$0]).components(separatedBy: "value=\"")[1].dropLast() }).description
+            let made = try await client.form("/enrollment-tokens", ["policy_id": StoreSetup.defaultPolicyId, "name": "from-ui", "_csrf": csrf], cookie: cookie)
+            #expect(made.status == .ok)
+            #expect(made.text.contains("Copy it now"))
+        }
+        #expect(try await harness.store.enrollmentTokens().map(\.name).contains("from-ui"))
+        #expect(!(try await harness.store.enrollmentTokens().map(\.name).contains("forged")))
+        #expect(try await harness.store.auditLog(limit: 10).contains { $0.actor == "user:alice" && $0.action == "enrollment_api_keys.create" })
+    }
+
+    @Test func testPreflightRefusesRequiredClientAuthForAgentsWithoutCertificatesUnlessForced() async throws {
+        let harness = try await ConsoleHarness()
+        _ = try await harness.store.createAgent(AgentRecord(id: "agent-1", policyId: StoreSetup.defaultPolicyId, type: "PERMANENT", apiKeyId: "k1", apiKeyHash: "h"))
+        try await harness.run { client in
+            let made = try await client.call(.post, "/api/fleet/fleet_server_hosts", host())
+            let id = try require(made.json[["item", "id"]]?.stringValue)
+            let required: JSONValue = ["ssl": ["client_auth": "required", "certificate_authorities": [.string(certs.agentCA)]]]
+            let refused = try await client.call(.put, "/api/fleet/fleet_server_hosts/\(id)", required)
+            #expect(refused.status == .conflict)
+            #expect(refused.json["message"]?.stringValue?.hasPrefix("1 of 1 agents would lose their connection") == true, "\(refused.text)")
+            #expect(refused.json[["attributes", "preflight", "agents"]]?[0]?["id"] == "agent-1")
+            let policy = try await client.call(.get, "/api/fleet/agent_policies/\(StoreSetup.fleetServerPolicyId)/full")
+            #expect(policy.json[["item", "inputs"]]?[0]?["server"] == nil)
+            let forced = try await client.call(.put, "/api/fleet/fleet_server_hosts/\(id)?force=true", required)
+            #expect(forced.status == .ok, "\(forced.text)")
+        }
+    }
+
+    @Test func testAgentsListFiltersReassignAndUnenroll() async throws {
+        let harness = try await ConsoleHarness()
+        let now = Date()
+        try await harness.store.createAgent(AgentRecord(id: "a-healthy", policyId: StoreSetup.defaultPolicyId, type: "PERMANENT", apiKeyId: "k1", apiKeyHash: "h", tags: ["web"], localMetadata: #"{"host":{"hostname":"web-1"}}"#))
+        try await harness.store.createAgent(AgentRecord(id: "a-offline", policyId: StoreSetup.defaultPolicyId, type: "PERMANENT", apiKeyId: "k2", apiKeyHash: "h", enrolledAt: now.addingTimeInterval(-3600)))
+        try await harness.store.recordCheckins([CheckinRecord(agentId: "a-healthy", at: now, status: "online", message: "Running", policyRevision: 1)])
+        try await harness.store.recordCheckins([CheckinRecord(agentId: "a-offline", at: now.addingTimeInterval(-600), status: "online", message: "Running", policyRevision: 1)])
+        try await harness.run { client in
+            let healthy = try await client.call(.get, "/api/fleet/agents?kuery=status:healthy")
+            #expect(healthy.json["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["a-healthy"])
+            let offline = try await client.call(.get, "/api/fleet/agents?kuery=status:offline")
+            #expect(offline.json["total"]?.intValue == 1)
+            let tagged = try await client.call(.get, "/api/fleet/agents?kuery=tags:web%20and%20web-1")
+            #expect(tagged.json["total"]?.intValue == 1)
+            let counts = try await client.call(.get, "/api/fleet/agent_status")
+            #expect(counts.json[["results", "online"]]?.intValue == 1)
+            #expect(counts.json[["results", "offline"]]?.intValue == 1)
+            let reassigned = try await client.call(.post, "/api/fleet/agents/a-healthy/reassign", ["policy_id": .string(StoreSetup.fleetServerPolicyId)])
+            #expect(reassigned.status == .ok)
+            let unknownPolicy = try await client.call(.post, "/api/fleet/agents/a-healthy/reassign", ["policy_id": "nope"])
+            #expect(unknownPolicy.status == .badRequest)
+            #expect(try await client.call(.post, "/api/fleet/agents/a-offline/unenroll", ["revoke": true]).status == .ok)
+            #expect(try await client.call(.get, "/api/fleet/agents/missing").status == .notFound)
+        }
+        #expect(try await harness.store.agent(id: "a-healthy")?.policyId == StoreSetup.fleetServerPolicyId)
+        let actions = try await harness.store.actions(forAgent: "a-healthy", after: 0, now: Date())
+        #expect(actions.map(\.type) == ["POLICY_REASSIGN"])
+        #expect(try await harness.store.agent(id: "a-offline")?.apiKeyRevoked == true)
+    }
+
+    @Test func testEnrollmentKeySecretIsShownOnceAndStoredHashed() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.run { client in
+            let made = try await client.call(.post, "/api/fleet/enrollment_api_keys", ["policy_id": .string(StoreSetup.defaultPolicyId), "name": "ci", "max_uses": 2])
+            let secret = try require(made.json[["item", "api_key"]]?.stringValue)
+            let listed = try await client.call(.get, "/api/fleet/enrollment_api_keys")
+            #expect(!listed.text.contains(secret))
+            #expect(try await client.call(.post, "/api/fleet/enrollment_api_keys", ["policy_id": "none"]).status == .badRequest)
+            #expect(try await client.call(.post, "/api/fleet/enrollment_api_keys", ["policy_id": .string(StoreSetup.defaultPolicyId), "expiration": "soon"]).status == .badRequest)
+            let id = try require(made.json[["item", "id"]]?.stringValue)
+            #expect(try await client.call(.delete, "/api/fleet/enrollment_api_keys/\(id)").status == .ok)
+            #expect(try await harness.store.enrollmentToken(secretHash: Secrets.hash(secret))?.revoked == true)
+        }
+    }
+
+    @Test func testMalformedBodiesGetOneSentence() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.run { client in
+            let notJSON = try await client.client.execute(uri: "/api/fleet/outputs", method: .post, headers: [.authorization: "ApiKey \(harness.adminKey)"], body: .init(string: "{nope")) { $0 }
+            #expect(notJSON.status == .badRequest)
+            let wrongType = try await client.call(.post, "/api/fleet/outputs", ["name": "x", "hosts": "https://es:9200"])
+            #expect(wrongType.status == .badRequest)
+            #expect(wrongType.json["message"]?.stringValue?.contains("hosts") == true, "\(wrongType.text)")
+            let policy = try await client.call(.post, "/api/fleet/agent_policies", ["name": "Web servers", "namespace": "Bad-Space"])
+            #expect(policy.json["message"]?.stringValue?.contains("namespace") == true)
+            let good = try await client.call(.post, "/api/fleet/agent_policies", ["name": "Web servers", "description": "nginx hosts"])
+            #expect(good.status == .ok, "\(good.text)")
+        }
+    }
+}
