@@ -16,8 +16,16 @@ import Testing
         packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/fleet-server-openapi.yml").path
     }
 
-    @Test func statusEnrollCheckinAndAcksMatchTheContract() async throws {
-        #expect(FileManager.default.fileExists(atPath: Self.contract), "the contract is expected at \(Self.contract)")
+    /// The contract lives in ../shared, which a clone of the project alone does not have: then this extra check
+    /// is skipped, and says why.
+    static var contractPresent: Bool {
+        let present = FileManager.default.fileExists(atPath: contract)
+        if !present { print("OpenAPIConformanceTests skipped: \(contract) is absent (a clone without ../shared)") }
+        return present
+    }
+
+    @Test(.enabled(if: OpenAPIConformanceTests.contractPresent, "the agent API contract ../shared/reference/fleet-server-openapi.yml is absent"))
+    func statusEnrollCheckinAndAcksMatchTheContract() async throws {
         let fleet = try await TestFleetServer.start()
         defer { Task { await fleet.stop() } }
         let bodies = TemporaryDirectory("flotilla-openapi")
