@@ -12,7 +12,7 @@ enum Templates {
     <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
     <title>{{title}} · Flotilla</title><link rel="stylesheet" href="/static/console.css"><script src="/static/console.js" defer></script></head>
     <body>
-    <header class="top"><a class="brand" href="/agents">⛵ Flotilla</a>
+    <header class="top"><a class="brand" href="/agents">Flotilla</a>
     {{#user}}<nav>
     <a href="/agents" class="{{#nav.agents}}on{{/nav.agents}}">Agents</a>
     <a href="/policies" class="{{#nav.policies}}on{{/nav.policies}}">Agent policies</a>

@@ -12,14 +12,20 @@ extension WebUI {
         var multiline = false
         var secret = false
 
+        /// Certificates, keys and CAs: a path or inline PEM.
+        var pem: Bool { multiline && (name.contains("certificate") || name.hasSuffix("key")) }
+
         func values(_ item: JSONValue?, path: [String]) -> [String: Any] {
             let stored = item?[path]
             let text = stored?.arrayValue?.compactMap(\.stringValue).joined(separator: "\n") ?? stored?.stringValue ?? ""
-            return [
-                "name": name, "label": label, "flag": flag ?? "", "purpose": purpose, "multiline": multiline,
+            var values: [String: Any] = [
+                "name": name, "label": label, "purpose": purpose, "multiline": multiline,
                 "value": secret && SecretFields.isSecret(text, path: path) ? "" : text, "stored": secret && item?[["secrets"] + path] != nil,
-                "placeholder": multiline ? "a path on the host that uses it, or inline PEM" : "",
+                "placeholder": pem ? "a path on the host that uses it, or inline PEM" : "",
             ]
+            // Mustache treats an empty string as a value, so a field without a flag has no `flag` key at all.
+            if let flag { values["flag"] = flag }
+            return values
         }
     }
 
