@@ -32,8 +32,9 @@ public final class FleetConsole: Sendable {
     /// The routes of the API and the UI, for the listener and for tests.
     public func router() -> Router<ConsoleRequestContext> {
         let router = Router(context: ConsoleRequestContext.self)
-        router.add(middleware: ConsoleErrorMiddleware())
+        // Outermost, so error answers carry the headers too: the error middleware inside turns every error into one.
         router.add(middleware: SecurityHeadersMiddleware(secure: !configuration.insecureHTTP))
+        router.add(middleware: ConsoleErrorMiddleware())
         router.add(middleware: AuthenticationMiddleware(accounts: accounts))
         router.get("api/status") { _, _ in
             try ManagementAPI.json(["name": "flotilla-console", "status": "HEALTHY"])
@@ -54,7 +55,7 @@ public final class FleetConsole: Sendable {
         }
         let logger = self.logger, tls = self.tls
         let server: HTTPServerBuilder = tls.map { tls in
-            HTTPServerBuilder { responder in ConsoleTLSChannel(base: HTTP1Channel(responder: responder), tls: tls, logger: logger) }
+            HTTPServerBuilder { responder in TLSServerChannel(base: HTTP1Channel(responder: responder), tls: tls, identities: nil, logger: logger) }
         } ?? .http1()
         return Application(
             router: router(), server: server,

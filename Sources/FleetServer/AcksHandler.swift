@@ -18,7 +18,7 @@ extension AgentAPI {
             }
             if let policy = PolicyBuilder.revision(fromActionId: event.actionID) {
                 if policy.policyId == agent.policyId, !event.isFailure {
-                    let key = agent.id + "/" + agent.policyId
+                    let key = AgentPolicy(agentId: agent.id, policyId: agent.policyId)
                     acknowledgedRevisions.withLock { $0[key] = max($0[key] ?? 0, policy.revision) }
                 }
             } else if !event.isFailure, !unenrolled, try await store.action(id: event.actionID)?.type == ActionType.unenroll.rawValue {

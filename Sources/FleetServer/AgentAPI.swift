@@ -1,5 +1,6 @@
 import FleetProtocol
 import FleetStore
+import FleetTLS
 import Foundation
 import Hummingbird
 import Logging
@@ -15,7 +16,13 @@ public struct AgentAPI: Sendable {
     let checkinLimiter: RateLimiter
     /// Policy revisions agents acknowledged, for agents that do not send `policy_revision_idx` in check-ins, keyed
     /// by agent and policy: an agent moved to another policy starts from nothing there.
-    let acknowledgedRevisions = LockedBox<[String: Int]>([:])
+    let acknowledgedRevisions = LockedBox<[AgentPolicy: Int]>([:])
+
+    /// An agent on a policy: two string references, no string built per check-in.
+    struct AgentPolicy: Hashable {
+        let agentId: String
+        let policyId: String
+    }
     let logger: Logger
 
     static let version = FleetServer.AgentAPIVersion

@@ -29,7 +29,7 @@ extension AgentAPI {
         ))
 
         let deadline = Date().addingTimeInterval(configuration.pollTimeout(agentPollTimeout: body.pollTimeoutSeconds))
-        let knownRevision = runningRevision ?? acknowledgedRevisions.withLock { $0[agent.id + "/" + agent.policyId] } ?? agent.policyRevision ?? 0
+        let knownRevision = runningRevision ?? acknowledgedRevisions.withLock { $0[AgentPolicy(agentId: agent.id, policyId: agent.policyId)] } ?? agent.policyRevision ?? 0
         while true {
             // Register first, then look: a change committed in between fires the ticket and is not lost.
             let ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: deadline)

@@ -10,6 +10,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import TestSupport
+import Testing
 
 /// A console on a real SQLite store made by `flotilla server init`'s code, with an admin and a viewer API key,
 /// driven through its router.
@@ -73,16 +74,17 @@ struct ConsoleHarness {
         }
     }
 
+    /// The CSRF token a page's forms carry.
+    static func csrfToken(in page: String) throws -> String {
+        let field = try #require(page.range(of: #"name="_csrf" value="[^"]+""#, options: .regularExpression))
+        return String(page[field].dropFirst(#"name="_csrf" value=""#.count).dropLast())
+    }
+
     /// The policy agents on `id` receive now.
     func policy(_ id: String) async throws -> JSONValue {
-        let record = try require(try await store.policy(id: id))
+        let record = try #require(try await store.policy(id: id))
         var body = try JSONValue(data: Data(record.body.utf8))
         body["revision"] = .number(Double(record.revision))
         return body
     }
-}
-
-func require<T>(_ value: T?) throws -> T {
-    guard let value else { throw FlotillaError("a required value was nil") }
-    return value
 }

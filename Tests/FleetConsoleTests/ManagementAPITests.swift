@@ -21,7 +21,7 @@ struct ManagementAPITests {
         try await harness.run { client in
             let made = try await client.call(.post, "/api/fleet/fleet_server_hosts", host(["agent_certificate_authorities": [.string(certs.fleetCA)], "certificate": .string(certs.fleetCert)]))
             #expect(made.status == .ok, "\(made.text)")
-            let id = try require(made.json[["item", "id"]]?.stringValue)
+            let id = try #require(made.json[["item", "id"]]?.stringValue)
             let full = try await client.call(.get, "/api/fleet/agent_policies/\(StoreSetup.defaultPolicyId)/full")
             #expect(full.json[["item", "fleet", "hosts"]] == ["https://localhost:8220"])
             #expect(full.json[["item", "fleet", "ssl", "certificate_authorities"]] == .array([.string(certs.fleetCA)]))
@@ -47,7 +47,7 @@ struct ManagementAPITests {
             #expect(made.status == .ok, "\(made.text)")
         }
         let policy = try await harness.policy(StoreSetup.fleetServerPolicyId)
-        let input = try require(policy["inputs"]?.arrayValue?.first { $0["type"] == "fleet-server" })
+        let input = try #require(policy["inputs"]?.arrayValue?.first { $0["type"] == "fleet-server" })
         #expect(input[["server", "ssl", "client_authentication"]] == "required")
         #expect(input[["server", "ssl", "certificate"]] == .string(certs.fleetCert))
         #expect(input[["server", "store", "ssl", "certificate_authorities"]] == .array([.string(certs.fleetCA)]))
@@ -61,18 +61,25 @@ struct ManagementAPITests {
             #expect(made.status == .ok, "\(made.text)")
             #expect(!made.text.contains("PRIVATE KEY"))
             #expect(made.json[["item", "secrets", "ssl", "key", "id"]] != nil)
-            let id = try require(made.json[["item", "id"]]?.stringValue)
+            // The Fleet Server policy carries the key for the Fleet Servers that serve it.
+            let policy = try await harness.policy(StoreSetup.fleetServerPolicyId)
+            #expect(policy["inputs"]?[0]?[["server", "ssl", "key"]]?.stringValue?.contains("PRIVATE KEY") == true)
+            let id = try #require(made.json[["item", "id"]]?.stringValue)
             // An update that leaves the key out keeps it.
             let renamed = try await client.call(.put, "/api/fleet/fleet_server_hosts/\(id)", ["name": "renamed"])
             #expect(renamed.status == .ok)
             #expect(renamed.json[["item", "secrets", "ssl", "key", "id"]] != nil)
+            // A key given anew replaces the stored one; an empty one removes it.
+            let replaced = try await client.call(.put, "/api/fleet/fleet_server_hosts/\(id)", ["ssl": ["key": .string(certs.fleetKey)]])
+            #expect(replaced.json[["item", "ssl", "key"]] == .string(certs.fleetKey))
+            #expect(replaced.json[["item", "secrets"]] == nil)
+            let cleared = try await client.call(.put, "/api/fleet/fleet_server_hosts/\(id)", ["ssl": ["key": "", "certificate": ""]])
+            #expect(cleared.status == .ok, "\(cleared.text)")
+            #expect(cleared.json[["item", "ssl", "key"]] == nil)
         }
         let stored = try await harness.store.consoleObjects(kind: "fleet_server_host")
         #expect(stored.count == 1)
         #expect(!stored[0].body.contains("PRIVATE KEY"))
-        // The Fleet Server policy carries the key for the Fleet Servers that serve it.
-        let policy = try await harness.policy(StoreSetup.fleetServerPolicyId)
-        #expect(policy["inputs"]?[0]?[["server", "ssl", "key"]]?.stringValue?.contains("PRIVATE KEY") == true)
     }
 
     @Test func testEachBadSSLSettingIsRefusedWithTheFieldNamedAndNothingSaved() async throws {
@@ -141,13 +148,13 @@ struct ManagementAPITests {
             #expect(wrong.status == .unauthorized)
             let login = try await client.form("/login", ["user": "alice", "password": "correct horse battery"], cookie: nil)
             #expect(login.status == .found)
-            let setCookie = try require(login.headers[.setCookie])
+            let setCookie = try #require(login.headers[.setCookie])
             #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
             let cookie = String(setCookie.split(separator: ";")[0])
             let forged = try await client.form("/enrollment-tokens", ["policy_id": StoreSetup.defaultPolicyId, "name": "forged"], cookie: cookie)
             #expect(forged.status == .forbidden)
             let page = try await client.call(.get, "/enrollment-tokens", headers: [.cookie: cookie])
-            let csrf = try require(page.text.range(of: #"name="_csrf" value="([^"]+)""#, options: .regularExpression).map { String(page.text[$0]).components(separatedBy: "value=\"")[1].dropLast() }).description
+            let csrf = try ConsoleHarness.csrfToken(in: page.text)
             let made = try await client.form("/enrollment-tokens", ["policy_id": StoreSetup.defaultPolicyId, "name": "from-ui", "_csrf": csrf], cookie: cookie)
             #expect(made.status == .ok)
             #expect(made.text.contains("Copy it now"))
@@ -162,7 +169,7 @@ struct ManagementAPITests {
         _ = try await harness.store.createAgent(AgentRecord(id: "agent-1", policyId: StoreSetup.defaultPolicyId, type: "PERMANENT", apiKeyId: "k1", apiKeyHash: "h"))
         try await harness.run { client in
             let made = try await client.call(.post, "/api/fleet/fleet_server_hosts", host())
-            let id = try require(made.json[["item", "id"]]?.stringValue)
+            let id = try #require(made.json[["item", "id"]]?.stringValue)
             let required: JSONValue = ["ssl": ["client_auth": "required", "certificate_authorities": [.string(certs.agentCA)]]]
             let refused = try await client.call(.put, "/api/fleet/fleet_server_hosts/\(id)", required)
             #expect(refused.status == .conflict)
@@ -209,12 +216,12 @@ struct ManagementAPITests {
         let harness = try await ConsoleHarness()
         try await harness.run { client in
             let made = try await client.call(.post, "/api/fleet/enrollment_api_keys", ["policy_id": .string(StoreSetup.defaultPolicyId), "name": "ci", "max_uses": 2])
-            let secret = try require(made.json[["item", "api_key"]]?.stringValue)
+            let secret = try #require(made.json[["item", "api_key"]]?.stringValue)
             let listed = try await client.call(.get, "/api/fleet/enrollment_api_keys")
             #expect(!listed.text.contains(secret))
             #expect(try await client.call(.post, "/api/fleet/enrollment_api_keys", ["policy_id": "none"]).status == .badRequest)
             #expect(try await client.call(.post, "/api/fleet/enrollment_api_keys", ["policy_id": .string(StoreSetup.defaultPolicyId), "expiration": "soon"]).status == .badRequest)
-            let id = try require(made.json[["item", "id"]]?.stringValue)
+            let id = try #require(made.json[["item", "id"]]?.stringValue)
             #expect(try await client.call(.delete, "/api/fleet/enrollment_api_keys/\(id)").status == .ok)
             #expect(try await harness.store.enrollmentToken(secretHash: Secrets.hash(secret))?.revoked == true)
         }

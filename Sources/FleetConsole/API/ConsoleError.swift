@@ -50,7 +50,10 @@ struct ConsoleErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as DecodingError {
             throw ConsoleError.badRequest("The request body does not match the API: \(Self.describe(error))")
         } catch let error as FlotillaError {
-            throw ConsoleError.badRequest(error.description)
+            // Requests are checked into ConsoleErrors; a FlotillaError this deep is the store's (busy, closed) or
+            // the secrets key's, and a retry may well succeed.
+            context.logger.error("Console request failed: \(error.description)")
+            throw ConsoleError(.serviceUnavailable, error.description)
         } catch let error as any HTTPResponseError {
             throw ConsoleError(error.status, (error as? HTTPError)?.body ?? error.status.reasonPhrase)
         } catch {

@@ -33,9 +33,7 @@ extension ManagementAPI {
         }
         api.post("agents/:id/unenroll") { request, context in
             let id = try context.parameters.require("id")
-            var request = request
-            let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-            let body = buffer.readableBytes == 0 ? JSONValue.object([:]) : try JSONValue(data: Data(buffer: buffer))
+            let body = try await Self.body(request, context: context, optional: true)
             try await unenroll(id, revoke: body["revoke"]?.boolValue ?? false || body["force"]?.boolValue ?? false, by: try context.requireIdentity())
             return try Self.json(.object([:]))
         }

@@ -19,11 +19,14 @@ extension ManagementAPI {
             return try Self.json(["item": Self.item(token, secret: nil)])
         }
         api.delete("enrollment_api_keys/:id") { _, context in
-            let id = try context.parameters.require("id")
-            guard try await store.revokeEnrollmentToken(id: id) else { throw ConsoleError.notFound("The enrollment API key \(id)") }
-            try await audit(try context.requireIdentity(), "enrollment_api_keys.revoke", id, detail: "")
+            try await revokeEnrollmentKey(try context.parameters.require("id"), by: try context.requireIdentity())
             return try Self.json(["action": "deleted"])
         }
+    }
+
+    func revokeEnrollmentKey(_ id: String, by identity: ConsoleIdentity) async throws {
+        guard try await store.revokeEnrollmentToken(id: id) else { throw ConsoleError.notFound("The enrollment API key \(id)") }
+        try await audit(identity, "enrollment_api_keys.revoke", id, detail: "")
     }
 
     /// Makes a token for a policy; its secret is in this answer only, and the store keeps its hash.

@@ -16,8 +16,7 @@ extension ManagementAPI {
         }
         api.get("agent_policies/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard let item = try await policyItems().first(where: { $0["id"]?.stringValue == id }) else { throw ConsoleError.notFound("The agent policy \(id)") }
-            return try Self.json(["item": item])
+            return try Self.json(["item": try await policyItem(id)])
         }
         api.put("agent_policies/:id") { request, context in
             let body = try await Self.body(request, context: context)
@@ -55,18 +54,37 @@ extension ManagementAPI {
         return body
     }
 
-    /// Kibana's agent policy objects: the console's settings with the record's revision and the agent count.
-    func policyItems() async throws -> [JSONValue] {
-        let records = Dictionary(uniqueKeysWithValues: try await store.policies().map { ($0.id, $0) })
-        let agents = try await store.agents().filter { $0.unenrolledAt == nil }
-        return try await settings.policySettings().map { policy in
-            var item = try JSONValue(encoding: policy)
-            item["revision"] = .number(Double(records[policy.id]?.revision ?? 1))
-            item["updated_at"] = records[policy.id].map { .string(RFC3339.string(from: $0.updatedAt)) }
-            item["agents"] = .number(Double(agents.filter { $0.policyId == policy.id }.count))
+    /// A policy as the console knows it: its settings, its record, and how many agents run it.
+    struct PolicyRow {
+        var settings: AgentPolicySettings
+        var record: PolicyRecord
+        var agents: Int
+
+        /// Kibana's agent policy object.
+        var item: JSONValue {
+            var item = (try? JSONValue(encoding: settings)) ?? .object([:])
+            item["revision"] = .number(Double(record.revision))
+            item["updated_at"] = .string(RFC3339.string(from: record.updatedAt))
+            item["agents"] = .number(Double(agents))
             item["status"] = "active"
             return item
         }
+    }
+
+    func policyRows() async throws -> [PolicyRow] {
+        let records = try await store.policies()
+        var counts: [String: Int] = [:]
+        for agent in try await store.agents() where agent.unenrolledAt == nil { counts[agent.policyId, default: 0] += 1 }
+        return zip(try await settings.policySettings(records: records), records).map { PolicyRow(settings: $0, record: $1, agents: counts[$1.id] ?? 0) }
+    }
+
+    func policyItems() async throws -> [JSONValue] {
+        try await policyRows().map(\.item)
+    }
+
+    func policyItem(_ id: String) async throws -> JSONValue {
+        guard let row = try await policyRows().first(where: { $0.record.id == id }) else { throw ConsoleError.notFound("The agent policy \(id)") }
+        return row.item
     }
 
     func savePolicy(id: String?, changes: JSONValue, by identity: ConsoleIdentity) async throws -> JSONValue {
@@ -93,7 +111,7 @@ extension ManagementAPI {
         }
         let touched = try await publisher.publish()
         try await audit(identity, "agent_policies.\(id == nil ? "create" : "update")", policyId, detail: Self.detail(name: policy.name, policies: touched))
-        return try await policyItems().first { $0["id"]?.stringValue == policyId } ?? merged
+        return try await policyItem(policyId)
     }
 
     func check(_ policy: AgentPolicySettings, among current: [AgentPolicySettings]) async throws {

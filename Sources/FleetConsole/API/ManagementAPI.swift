@@ -79,11 +79,8 @@ struct ManagementAPI: Sendable {
         }
         var merged = Self.merge(changes, over: previous ?? .object([:]))
         merged["id"] = .string(itemId)
-        // A secret given anew replaces the stored one; an empty string removes both.
-        for path in T.secretPaths where changes[path] != nil {
-            merged[["secrets"] + path] = nil
-            if changes[path]?.stringValue == "" { merged[path] = nil }
-        }
+        // A secret given anew (or emptied) replaces the stored one.
+        for path in T.secretPaths where changes[path] != nil { merged[["secrets"] + path] = nil }
         let candidate = try SecretFields.reveal(merged, paths: T.secretPaths, box: settings.box).decode(T.self)
         try await candidate.validate(with: SettingsValidator(proxies: try await settings.proxies()))
         if let host = candidate as? FleetServerHost {
@@ -117,8 +114,7 @@ struct ManagementAPI: Sendable {
         for flag in T.exclusiveFlags where item[flag]?.boolValue == true {
             for var other in try await settings.items(T.kind) where other["id"]?.stringValue != id && other[flag]?.boolValue == true {
                 other[flag] = .bool(false)
-                let body = String(decoding: try other.jsonData(), as: UTF8.self)
-                try await store.saveConsoleObject(ConsoleObjectRecord(kind: T.kind.rawValue, id: other["id"]?.stringValue ?? "", body: body))
+                try await settings.replace(T.kind, other)
             }
         }
     }
@@ -134,11 +130,12 @@ struct ManagementAPI: Sendable {
 
     // MARK: Helpers
 
-    /// Lays `changes` over `base`: objects merge key by key (so `ssl.key` alone can be replaced), other values replace.
+    /// Lays `changes` over `base`: objects merge key by key (so `ssl.key` alone can be replaced), other values
+    /// replace, and null or an empty string removes a field.
     static func merge(_ changes: JSONValue, over base: JSONValue) -> JSONValue {
         guard let changed = changes.objectValue, var result = base.objectValue else { return changes }
         for (key, value) in changed {
-            if value.isNull {
+            if value.isNull || value == "" {
                 result[key] = nil
             } else if let existing = result[key], existing.objectValue != nil, value.objectValue != nil {
                 result[key] = merge(value, over: existing)
@@ -164,9 +161,11 @@ struct ManagementAPI: Sendable {
         ]
     }
 
-    static func body(_ request: Request, context: ConsoleRequestContext) async throws -> JSONValue {
+    /// The request's JSON body; an empty body is `{}` when `optional`.
+    static func body(_ request: Request, context: ConsoleRequestContext, optional: Bool = false) async throws -> JSONValue {
         var request = request
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        if buffer.readableBytes == 0, optional { return .object([:]) }
         guard buffer.readableBytes > 0 else { throw ConsoleError.badRequest("The request needs a JSON body") }
         do {
             return try JSONValue(data: Data(buffer: buffer))

@@ -17,8 +17,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var request = request, context = context
         let path = request.uri.path
+        let open = Self.openPaths.contains(path)
         if let header = request.headers[.authorization] {
-            guard header.hasPrefix("ApiKey "), let identity = try await accounts.identity(apiKey: String(header.dropFirst(7))) else {
+            let identity = header.hasPrefix("ApiKey ") ? try await accounts.identity(apiKey: String(header.dropFirst(7))) : nil
+            if identity == nil, !open {
                 throw ConsoleError(.unauthorized, "The API key in the Authorization header is not known; make one with flotilla console api-keys create")
             }
             context.identity = identity
@@ -26,7 +28,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.identity = identity
             context.sessionToken = token
         }
-        if Self.openPaths.contains(path) { return try await next(request, context) }
+        if open { return try await next(request, context) }
         guard let identity = context.identity else {
             if path.hasPrefix("/api/") { throw ConsoleError(.unauthorized, "Log in, or send Authorization: ApiKey ... (flotilla console api-keys create)") }
             return .redirect(to: "/login", type: .found)

@@ -46,7 +46,7 @@ public struct ConsoleAccounts: Sendable {
     /// Adds a user; fails when the name is taken or the password is too short.
     public func addUser(_ name: String, password: String, role: ConsoleRole) async throws {
         try Self.checkUserName(name)
-        guard try await store.consoleObject(kind: SettingKind.user.rawValue, id: name) == nil else {
+        guard try await user(name) == nil else {
             throw FlotillaError("There is already a console user \(name)", hint: "change the password with flotilla console users passwd \(name)")
         }
         try await saveUser(User(id: name, role: role, passwordHash: try Self.hash(password), createdAt: RFC3339.string(from: Date())))
@@ -70,17 +70,15 @@ public struct ConsoleAccounts: Sendable {
 
     /// Names and roles of the users.
     public func users() async throws -> [(name: String, role: ConsoleRole)] {
-        try await store.consoleObjects(kind: SettingKind.user.rawValue).compactMap { object in
-            (try? JSONDecoder().decode(User.self, from: Data(object.body.utf8))).map { ($0.id, $0.role) }
-        }
+        try await all(.user, as: User.self).map { ($0.id, $0.role) }
     }
 
     func user(_ name: String) async throws -> User? {
-        try await store.consoleObject(kind: SettingKind.user.rawValue, id: name).flatMap { try? JSONDecoder().decode(User.self, from: Data($0.body.utf8)) }
+        try await one(.user, id: name, as: User.self)
     }
 
     func saveUser(_ user: User) async throws {
-        try await store.saveConsoleObject(ConsoleObjectRecord(kind: SettingKind.user.rawValue, id: user.id, body: String(decoding: try JSONEncoder().encode(user), as: UTF8.self)))
+        try await keep(.user, id: user.id, user)
     }
 
     static func checkUserName(_ name: String) throws(FlotillaError) {
@@ -114,14 +112,12 @@ public struct ConsoleAccounts: Sendable {
     public func createAPIKey(name: String, role: ConsoleRole) async throws -> (id: String, encoded: String) {
         let id = Secrets.identifier(), secret = Secrets.random()
         let key = APIKey(id: id, name: name, role: role, secretHash: Secrets.hash(secret), createdAt: RFC3339.string(from: Date()))
-        try await store.saveConsoleObject(ConsoleObjectRecord(kind: SettingKind.apiKey.rawValue, id: id, body: String(decoding: try JSONEncoder().encode(key), as: UTF8.self)))
+        try await keep(.apiKey, id: id, key)
         return (id, Data("\(id):\(secret)".utf8).base64EncodedString())
     }
 
     public func apiKeys() async throws -> [(id: String, name: String, role: ConsoleRole, createdAt: String)] {
-        try await store.consoleObjects(kind: SettingKind.apiKey.rawValue).compactMap { object in
-            (try? JSONDecoder().decode(APIKey.self, from: Data(object.body.utf8))).map { ($0.id, $0.name, $0.role, $0.createdAt) }
-        }
+        try await all(.apiKey, as: APIKey.self).map { ($0.id, $0.name, $0.role, $0.createdAt) }
     }
 
     public func revokeAPIKey(id: String) async throws -> Bool {
@@ -133,9 +129,7 @@ public struct ConsoleAccounts: Sendable {
         guard let decoded = Data(base64Encoded: encoded).map({ String(decoding: $0, as: UTF8.self) }),
               let colon = decoded.firstIndex(of: ":") else { return nil }
         let id = String(decoded[..<colon]), secret = String(decoded[decoded.index(after: colon)...])
-        guard let object = try await store.consoleObject(kind: SettingKind.apiKey.rawValue, id: id),
-              let key = try? JSONDecoder().decode(APIKey.self, from: Data(object.body.utf8)),
-              Secrets.hashesMatch(key.secretHash, Secrets.hash(secret)) else { return nil }
+        guard let key = try await one(.apiKey, id: id, as: APIKey.self), Secrets.hashesMatch(key.secretHash, Secrets.hash(secret)) else { return nil }
         return ConsoleIdentity(name: key.name, role: key.role, csrfToken: nil, actor: "api_key:\(key.name)")
     }
 
@@ -152,8 +146,7 @@ public struct ConsoleAccounts: Sendable {
     /// The identity of a session cookie, extending the session; nil when it is unknown or has expired.
     func identity(sessionToken token: String) async throws -> ConsoleIdentity? {
         let id = Secrets.hash(token)
-        guard let object = try await store.consoleObject(kind: SettingKind.session.rawValue, id: id),
-              var session = try? JSONDecoder.rfc3339.decode(Session.self, from: Data(object.body.utf8)) else { return nil }
+        guard var session = try await one(.session, id: id, as: Session.self) else { return nil }
         guard session.expiresAt > Date() else {
             _ = try await store.deleteConsoleObject(kind: SettingKind.session.rawValue, id: id)
             return nil
@@ -171,16 +164,29 @@ public struct ConsoleAccounts: Sendable {
     }
 
     func endSessions(of user: String) async throws {
-        for object in try await store.consoleObjects(kind: SettingKind.session.rawValue) {
-            if let session = try? JSONDecoder.rfc3339.decode(Session.self, from: Data(object.body.utf8)), session.user == user {
-                _ = try await store.deleteConsoleObject(kind: SettingKind.session.rawValue, id: object.id)
-            }
+        for session in try await all(.session, as: Session.self) where session.user == user {
+            _ = try await store.deleteConsoleObject(kind: SettingKind.session.rawValue, id: session.id)
         }
     }
 
     func saveSession(_ session: Session) async throws {
-        let body = String(decoding: try JSONEncoder.rfc3339.encode(session), as: UTF8.self)
-        try await store.saveConsoleObject(ConsoleObjectRecord(kind: SettingKind.session.rawValue, id: session.id, body: body))
+        try await keep(.session, id: session.id, session)
+    }
+
+    // MARK: Records
+
+    /// One record of `kind`; nil when there is none or it cannot be read.
+    func one<T: Decodable>(_ kind: SettingKind, id: String, as type: T.Type) async throws -> T? {
+        try await store.consoleObject(kind: kind.rawValue, id: id).flatMap { try? JSONDecoder.rfc3339.decode(T.self, from: Data($0.body.utf8)) }
+    }
+
+    func all<T: Decodable>(_ kind: SettingKind, as type: T.Type) async throws -> [T] {
+        try await store.consoleObjects(kind: kind.rawValue).compactMap { try? JSONDecoder.rfc3339.decode(T.self, from: Data($0.body.utf8)) }
+    }
+
+    func keep<T: Encodable>(_ kind: SettingKind, id: String, _ value: T) async throws {
+        let body = String(decoding: try JSONEncoder.rfc3339.encode(value), as: UTF8.self)
+        try await store.saveConsoleObject(ConsoleObjectRecord(kind: kind.rawValue, id: id, body: body))
     }
 }
 

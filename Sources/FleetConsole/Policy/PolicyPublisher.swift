@@ -12,9 +12,8 @@ struct PolicyPublisher: Sendable {
     func publish() async throws -> [String] {
         let composer = try await composer()
         var changed: [String] = []
-        let records = Dictionary(uniqueKeysWithValues: try await settings.store.policies().map { ($0.id, $0) })
-        for policy in try await settings.policySettings() {
-            guard let record = records[policy.id] else { continue }
+        let records = try await settings.store.policies()
+        for (policy, record) in zip(try await settings.policySettings(records: records), records) {
             let body = String(decoding: try composer.body(for: policy).jsonData(), as: UTF8.self)
             guard body != record.body || policy.name != record.name || policy.hasFleetServer != record.isFleetServerPolicy else { continue }
             try await settings.store.savePolicy(PolicyRecord(id: policy.id, name: policy.name, isFleetServerPolicy: policy.hasFleetServer, body: body))

@@ -23,13 +23,18 @@ public struct ConsoleSettings: Sendable {
         try await store.consoleObject(kind: kind.rawValue, id: id).flatMap { try? JSONValue(data: Data($0.body.utf8)) }
     }
 
-    /// Stores `item` under `id`, sealing its inline secrets and keeping those an update left out.
+    /// Stores the whole `item` under `id`, its secrets given in their fields and sealed here.
     func save(_ kind: SettingKind, id: String, _ item: JSONValue, secretPaths: [[String]] = []) async throws {
         var sealed = item
         sealed["id"] = .string(id)
-        try SecretFields.seal(&sealed, paths: secretPaths, previous: try await self.item(kind, id: id), box: box)
-        let body = String(decoding: try sealed.jsonData(), as: UTF8.self)
-        try await store.saveConsoleObject(ConsoleObjectRecord(kind: kind.rawValue, id: id, body: body))
+        try SecretFields.seal(&sealed, paths: secretPaths, box: box)
+        try await replace(kind, sealed)
+    }
+
+    /// Writes an item already in its stored form (secrets sealed), as when only a flag of it changes.
+    func replace(_ kind: SettingKind, _ stored: JSONValue) async throws {
+        let body = String(decoding: try stored.jsonData(), as: UTF8.self)
+        try await store.saveConsoleObject(ConsoleObjectRecord(kind: kind.rawValue, id: stored["id"]?.stringValue ?? "", body: body))
     }
 
     func delete(_ kind: SettingKind, id: String) async throws -> Bool {
@@ -56,11 +61,16 @@ public struct ConsoleSettings: Sendable {
     /// The console's settings of every policy; a policy made without the console (`flotilla server init`) gets
     /// settings derived from its record.
     public func policySettings() async throws -> [AgentPolicySettings] {
+        try await policySettings(records: try await store.policies())
+    }
+
+    /// The settings of each of `records`, in their order.
+    func policySettings(records: [PolicyRecord]) async throws -> [AgentPolicySettings] {
         let stored = Dictionary(
             try await items(.agentPolicy).compactMap { try? $0.decode(AgentPolicySettings.self) }.map { ($0.id, $0) },
             uniquingKeysWith: { first, _ in first }
         )
-        return try await store.policies().map { stored[$0.id] ?? Self.derived(from: $0) }
+        return records.map { stored[$0.id] ?? Self.derived(from: $0) }
     }
 
     static func derived(from record: PolicyRecord) -> AgentPolicySettings {

@@ -4,18 +4,16 @@ import FleetProtocol
 /// path under `secrets` (`secrets.ssl.key.sealed`); shown, only that it is stored (`secrets.ssl.key.id`), as
 /// Kibana shows its secret references. A path to a key file is not a secret and stays where it is.
 enum SecretFields {
-    /// Seals every inline value at `paths` into `secrets`, keeping the stored secret of a field the update left
-    /// out; an empty string clears the field and its secret.
-    static func seal(_ item: inout JSONValue, paths: [[String]], previous: JSONValue?, box: SecretBox) throws {
+    /// Seals every inline value at `paths` of a whole, revealed item into `secrets`; an empty value is dropped.
+    static func seal(_ item: inout JSONValue, paths: [[String]], box: SecretBox) throws {
+        item["secrets"] = nil
         for path in paths {
-            let value = item[path]?.stringValue
-            if let value, !value.isEmpty, isSecret(value, path: path) {
+            guard let value = item[path]?.stringValue else { continue }
+            if value.isEmpty {
+                item[path] = nil
+            } else if isSecret(value, path: path) {
                 item[path] = nil
                 item[["secrets"] + path] = .object(["sealed": .string(try box.seal(value))])
-            } else if value == nil, let kept = previous?[["secrets"] + path] {
-                item[["secrets"] + path] = kept
-            } else if value == "" {
-                item[path] = nil
             }
         }
     }

@@ -6,7 +6,7 @@ struct FormFields {
 
     init(body: String) {
         for part in body.split(separator: "&") {
-            let halves = part.split(separator: "=", maxSplits: 1).map(String.init)
+            let halves = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let decode = { (text: String) in text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? text }
             pairs.append((decode(halves[0]), halves.count > 1 ? decode(halves[1]) : ""))
         }

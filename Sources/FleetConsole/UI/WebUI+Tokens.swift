@@ -22,9 +22,7 @@ extension WebUI {
             }
         }
         router.post("enrollment-tokens/:id/revoke") { _, context in
-            let id = try context.parameters.require("id")
-            _ = try await api.store.revokeEnrollmentToken(id: id)
-            try await api.audit(try context.requireIdentity(), "enrollment_api_keys.revoke", id, detail: "")
+            try await api.revokeEnrollmentKey(try context.parameters.require("id"), by: try context.requireIdentity())
             return Self.redirect("/enrollment-tokens", flash: "The token was revoked.")
         }
     }
@@ -51,14 +49,13 @@ extension WebUI {
     func policiesPage(context: ConsoleRequestContext) async throws -> Response {
         let hosts = try await api.settings.fleetServerHosts(), outputs = try await api.settings.outputs()
         let composer = PolicyComposer(hosts: hosts, outputs: outputs, proxies: [])
-        let items = try await api.policyItems()
-        let settings = try await api.settings.policySettings()
-        let rows: [[String: Any]] = zip(settings, items).map { policy, item in
-            [
+        let rows: [[String: Any]] = try await api.policyRows().map { row in
+            let policy = row.settings
+            return [
                 "id": policy.id, "name": policy.name, "description": policy.description ?? "", "fleetServer": policy.hasFleetServer,
-                "revision": item["revision"]?.intValue ?? 1, "agents": item["agents"]?.intValue ?? 0,
+                "revision": row.record.revision, "agents": row.agents,
                 "host": composer.host(for: policy)?.name ?? "Fleet Server's own URLs", "output": composer.dataOutput(for: policy)?.name ?? "—",
-                "updated": item["updated_at"]?.stringValue.flatMap(RFC3339.date(from:)).map { Self.relative($0) } ?? "—",
+                "updated": Self.relative(row.record.updatedAt),
             ]
         }
         return try page("policies", title: "Agent policies", ["policies": rows, "nav": ["policies": true]], context: context)
