@@ -9,7 +9,7 @@ struct PEMSource: Sendable {
     /// Reads `source`; `role` says what it is for ("Fleet Server certificate") so a failure can name it.
     static func read(_ source: String, role: String) throws(FlotillaError) -> PEMSource {
         if source.contains("-----BEGIN ") {
-            return PEMSource(origin: "inline PEM", text: source)
+            return PEMSource(origin: "inline PEM", text: normalized(source))
         }
         let path = (source as NSString).expandingTildeInPath
         var isDirectory: ObjCBool = false
@@ -25,7 +25,13 @@ struct PEMSource: Sendable {
         guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
             throw FlotillaError("The \(role) file \(path) is not a PEM file", hint: "convert it to PEM")
         }
-        return PEMSource(origin: path, text: text)
+        return PEMSource(origin: path, text: normalized(text))
+    }
+
+    /// PEM with Windows line ends (and what a browser sends from a text area) reads like any other. Swift sees
+    /// "\r\n" as one character, so without this a whole CRLF file would be one line.
+    static func normalized(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     /// "file /x/y.crt" or "inline PEM", for sentences.
@@ -35,9 +41,12 @@ struct PEMSource: Sendable {
 
     /// The labels of the PEM blocks it holds, in order ("CERTIFICATE", "PRIVATE KEY", ...).
     var blockLabels: [String] {
-        text.split(separator: "\n").compactMap { line in
+        text.split(whereSeparator: \.isNewline).compactMap { line in
             guard line.hasPrefix("-----BEGIN "), line.hasSuffix("-----") else { return nil }
-            return String(line.dropFirst(11).dropLast(5))
+            let label = line.dropFirst(11).dropLast(5)
+            // A label is a few capitals; anything else is not one, and must never reach a message (it may be a key).
+            guard label.count <= 40, label.allSatisfy({ $0.isUppercase || $0 == " " || $0.isNumber }) else { return nil }
+            return String(label)
         }
     }
 }

@@ -25,6 +25,15 @@ import Testing
         }
     }
 
+    /// What a browser's text area sends, and what Windows editors write: CRLF line ends.
+    @Test func inlinePEMWithWindowsLineEndsLoads() throws {
+        let certs = CertificateFixtures.shared
+        let certificate = try String(contentsOfFile: certs.fleetCert, encoding: .utf8).replacingOccurrences(of: "\n", with: "\r\n")
+        let key = try String(contentsOfFile: certs.fleetKey, encoding: .utf8).replacingOccurrences(of: "\n", with: "\r\n")
+        let identity = try TLSIdentity.load(certificate: certificate, key: key, passphrasePath: nil, role: "Fleet Server certificate")
+        #expect(identity.certificateOrigin == "inline PEM")
+    }
+
     @Test func missingCertificateFileIsNamed() throws {
         let missing = certs.path("no-such.crt")
         let error = try #require(serverError(TLSSettings(certificate: missing, key: certs.fleetKey)))
