@@ -128,13 +128,15 @@ public final class AgentRunner: Sendable {
     }
 
     /// Pushed TLS settings replace what they set; the agent's own certificate and key stay unless replaced.
+    /// A pushed key without a passphrase file keeps the agent's own: the passphrase is this host's secret, which
+    /// no console knows.
     static func merge(_ pushed: TLSSettings, into current: TLSSettings) -> TLSSettings {
         var merged = pushed
         if pushed.certificate == nil, pushed.key == nil {
             merged.certificate = current.certificate
             merged.key = current.key
-            merged.keyPassphrasePath = current.keyPassphrasePath
         }
+        if merged.keyPassphrasePath == nil { merged.keyPassphrasePath = current.keyPassphrasePath }
         return merged
     }
 

@@ -53,6 +53,24 @@ import Testing
         #expect(second.policy?["inputs"]?[0]?["type"]?.stringValue == "system/metrics")
     }
 
+    /// The console pushes the agent's certificate and key as paths; the passphrase of an encrypted key is the
+    /// host's own and stays.
+    @Test func pushedEncryptedAgentKeyKeepsTheAgentsPassphrase() async throws {
+        let fleet = try await TestFleetServer.start(clientAuth: .required)
+        defer { Task { await fleet.stop() } }
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (runner, vault) = try await enrolledAgent(fleet, directory: directory)
+        var policy = try #require(try await fleet.store.policy(id: StoreSetup.defaultPolicyId))
+        policy.body = policyBody(fleet, ssl: #"{"certificate_authorities":["\#(certs.fleetCA)"],"certificate":"\#(certs.agentCert)","key":"\#(certs.agentKey)"}"#)
+        let pushed = try await fleet.store.savePolicy(policy)
+        #expect(try await runner.checkinOnce() == .keepRunning)
+        let state = try #require(try vault.load())
+        #expect(state.rejectionReason == nil)
+        #expect(state.policyRevision == pushed.revision)
+        #expect(state.fleetTLS.keyPassphrasePath == certs.agentPassphrase)
+    }
+
     @Test func brokenFleetTLSChangeLeavesTheAgentConnectedWithItsOldSettings() async throws {
         // Short polls: the last check-in has nothing new to wait for.
         let fleet = try await TestFleetServer.start(clientAuth: .required) { $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0 }
