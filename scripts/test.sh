@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing, builds, and runs the whole suite.
 # The tests use real peers: curl and openssl (s_client, s_server, verify, pkey), tinyproxy as the HTTP proxy
-# agents tunnel through, and PostgreSQL (each test run starts its own servers, with TLS, as the postgres user).
+# agents tunnel through, PostgreSQL (each test run starts its own servers, with TLS, as the postgres user), and for
+# the console headless Chromium driven by selenium, and schemathesis against its OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,19 +14,29 @@ command -v tinyproxy >/dev/null || missing+=(tinyproxy)
 # The PostgreSQL store is tested against real servers that the tests start in temporary directories.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v setpriv >/dev/null || missing+=(util-linux)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" ca-certificates >/dev/null
 fi
-# The contract check validates responses with openapi-schema-validator.
-if ! python3 -c "import openapi_schema_validator, yaml" 2>/dev/null; then
-  echo "Installing openapi-schema-validator and PyYAML..."
-  python3 -m pip install --quiet openapi-schema-validator pyyaml 2>/dev/null \
-    || python3 -m pip install --quiet --break-system-packages openapi-schema-validator pyyaml
+# The contract check validates responses with openapi-schema-validator; the console's tests use pytest, selenium
+# and schemathesis.
+if ! python3 -c "import openapi_schema_validator, yaml, pytest, selenium, schemathesis" 2>/dev/null; then
+  echo "Installing openapi-schema-validator, PyYAML, pytest, selenium and schemathesis..."
+  python3 -m pip install --quiet openapi-schema-validator pyyaml pytest selenium schemathesis 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages openapi-schema-validator pyyaml pytest selenium schemathesis
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first." >&2; exit 1; }
 
 swift build --build-tests
 swift test --skip-build "$@"
+# The console as a person and as a fuzzer meet it: real Chromium, and schemathesis. Screenshots are kept in
+# $FLOTILLA_SCREENSHOTS (a temporary directory unless given). Skipped when only some Swift tests were asked for.
+if [ $# -eq 0 ]; then
+  export FLOTILLA_SCREENSHOTS=${FLOTILLA_SCREENSHOTS:-$(mktemp -d -t flotilla-screens-XXXXXX)}
+  python3 -m pytest Tests/ConsoleUITests -q -p no:cacheprovider
+  echo "Console screenshots: $FLOTILLA_SCREENSHOTS"
+fi

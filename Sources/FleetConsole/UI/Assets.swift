@@ -47,7 +47,7 @@ enum Assets {
     .copy { display:flex; gap:10px; align-items:flex-start; } .copy pre, .copy code { flex:1; background:#0f1722; color:#e6edf3; padding:12px 14px; border-radius:6px; overflow-x:auto; margin:0; white-space:pre; }
     dl.facts { display:grid; grid-template-columns:180px 1fr; gap:8px 16px; margin:0; } dl.facts dt { color:var(--muted); }
     .waiting { color:var(--brand); } .waiting.done { color:var(--ok); font-weight:600; }
-    a { color:var(--brand); }
+    a { color:var(--brand); } .nowrap { white-space:nowrap; }
     """
 
     static let javascript = """

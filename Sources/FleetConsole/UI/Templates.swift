@@ -127,7 +127,7 @@ enum Templates {
     <div class="field"><label for="{{name}}">{{label}}</label>
     {{#multiline}}<textarea id="{{name}}" name="{{name}}" rows="3" placeholder="{{placeholder}}" {{^admin}}readonly{{/admin}}>{{value}}</textarea>{{/multiline}}
     {{^multiline}}<input id="{{name}}" name="{{name}}" value="{{value}}" placeholder="{{placeholder}}" {{^admin}}readonly{{/admin}}>{{/multiline}}
-    <div class="help">{{#flag}}<code>{{flag}}</code> · {{/flag}}{{purpose}}{{#stored}} <span class="tag">stored</span> leave empty to keep it{{/stored}}</div></div>
+    <div class="help">{{#flag}}<code>{{flag}}</code> · {{/flag}}{{purpose}}{{#stored}} <span class="tag">stored</span> leave empty to keep it{{/stored}}{{#retype}} <span class="tag warn">paste it again</span> keys are never sent back to the browser{{/retype}}</div></div>
     """
 
     static let formHead = """
@@ -182,7 +182,7 @@ enum Templates {
     static let audit = """
     <h1>Audit log</h1>
     <table class="grid"><thead><tr><th>When</th><th>Who</th><th>What</th><th>Target</th><th>Detail</th></tr></thead><tbody>
-    {{#entries}}<tr><td title="{{at}}">{{relative}}</td><td>{{actor}}</td><td class="mono">{{action}}</td><td class="mono">{{target}}</td><td>{{detail}}</td></tr>{{/entries}}
+    {{#entries}}<tr><td title="{{at}}" class="nowrap">{{relative}}</td><td>{{actor}}</td><td class="mono">{{action}}</td><td class="mono">{{target}}</td><td>{{detail}}</td></tr>{{/entries}}
     {{^entries}}<tr><td colspan="5" class="empty">No changes yet.</td></tr>{{/entries}}</tbody></table>
     """
 }

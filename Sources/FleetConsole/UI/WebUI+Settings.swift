@@ -22,6 +22,8 @@ extension WebUI {
                 "name": name, "label": label, "purpose": purpose, "multiline": multiline,
                 "value": secret && SecretFields.isSecret(text, path: path) ? "" : text, "stored": secret && item?[["secrets"] + path] != nil,
                 "placeholder": pem ? "a path on the host that uses it, or inline PEM" : "",
+                // A key typed into a form that was refused is not sent back: say so, rather than lose it quietly.
+                "retype": secret && SecretFields.isSecret(text, path: path),
             ]
             // Mustache treats an empty string as a value, so a field without a flag has no `flag` key at all.
             if let flag { values["flag"] = flag }
