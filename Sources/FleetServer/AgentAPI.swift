@@ -27,8 +27,15 @@ public struct AgentAPI: Sendable {
 
     static let version = FleetServer.AgentAPIVersion
 
-    init(store: any Store, hub: CheckinHub, batcher: CheckinBatcher, identities: PeerIdentities, configuration: FleetServerConfiguration, logger: Logger) {
+    /// The server's: why its listener kept earlier settings, reported on `/api/status`.
+    let listenerProblem: LockedBox<FlotillaError?>
+
+    init(
+        store: any Store, hub: CheckinHub, batcher: CheckinBatcher, identities: PeerIdentities, configuration: FleetServerConfiguration,
+        listenerProblem: LockedBox<FlotillaError?>, logger: Logger
+    ) {
         self.store = store
+        self.listenerProblem = listenerProblem
         self.hub = hub
         self.batcher = batcher
         self.identities = identities
@@ -60,7 +67,9 @@ public struct AgentAPI: Sendable {
         if request.headers[.authorization] != nil, (try? await AgentAuthentication.agent(request, store: store)) != nil {
             version = StatusResponseVersion(number: Self.version)
         }
-        let body = StatusResponse(state: healthy ? .healthy : .degraded, version: version)
+        // A listener that kept its previous settings still serves: DEGRADED, but answered 200 so agents stay.
+        let listenerKept = listenerProblem.withLock { $0 } != nil
+        let body = StatusResponse(state: healthy && !listenerKept ? .healthy : .degraded, version: version)
         return try .json(body, status: healthy ? .ok : .serviceUnavailable)
     }
 

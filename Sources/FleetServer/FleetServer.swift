@@ -22,6 +22,10 @@ public final class FleetServer: Sendable {
     let running = LockedBox<ServiceGroup?>(nil)
     /// Why the server stopped itself (its service token was revoked), reported by `run` once it has stopped.
     let stoppedBecause = LockedBox<FlotillaError?>(nil)
+    /// Why the listener still serves an earlier context: the policy's settings did not load. Nil when all is applied.
+    let listenerProblem = LockedBox<FlotillaError?>(nil)
+    /// Told when this server's own policy changes.
+    let ownPolicyChanges = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     /// Finished when the graceful shutdown begins.
     let stopping: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
 
@@ -42,6 +46,10 @@ public final class FleetServer: Sendable {
         self.store = store
         batcher = CheckinBatcher(store: store, interval: .seconds(configuration.checkinFlushSeconds), logger: logger)
         store.changes.listen { [hub] change in hub.handle(change) }
+        let ownPolicy = configuration.policyId ?? StoreSetup.fleetServerPolicyId, changed = ownPolicyChanges.continuation
+        store.changes.listen { change in
+            if case .policy(let id, _) = change, id == ownPolicy { changed.yield() }
+        }
     }
 
     /// Why this configuration cannot serve from `store`: no service token, one the store does not know (or was
@@ -69,7 +77,7 @@ public final class FleetServer: Sendable {
     /// nothing new, writes pending bookkeeping and closes the store. `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: FleetRequestContext.self)
-        AgentAPI(store: store, hub: hub, batcher: batcher, identities: identities, configuration: configuration, logger: logger).addRoutes(to: router)
+        AgentAPI(store: store, hub: hub, batcher: batcher, identities: identities, configuration: configuration, listenerProblem: listenerProblem, logger: logger).addRoutes(to: router)
         if configuration.insecureHTTP {
             logger.warning("Serving plain HTTP (--insecure-http): agents' keys and policies cross the network unencrypted")
         }
@@ -152,6 +160,7 @@ public final class FleetServer: Sendable {
                 group.addTask { await server.batcher.run() }
                 group.addTask { await server.store.run() }
                 group.addTask { await server.watchServiceToken() }
+                group.addTask { await server.followOwnPolicy() }
                 try? await ServiceLifecycle.gracefulShutdown()
                 server.hub.shutdown()
                 group.cancelAll()
