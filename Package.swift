@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "FleetConsoleTests",
             dependencies: [
-                "FleetConsole", "FleetServer", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport",
+                "FleetConsole", "FleetServer", "FleetAgent", "FleetStore", "FleetProtocol", "FleetTLS", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -35,8 +35,13 @@ struct ConsoleHarness {
 
     /// Runs `body` with a client of the console's router.
     func run(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+        try await Self.run(console, apiKey: adminKey, body)
+    }
+
+    /// Runs `body` with a client of any console's router, as `apiKey`.
+    static func run(_ console: FleetConsole, apiKey: String, _ body: @escaping @Sendable (Client) async throws -> Void) async throws {
         let app = Application(router: console.router())
-        try await app.test(.router) { client in try await body(Client(client: client, adminKey: adminKey)) }
+        try await app.test(.router) { client in try await body(Client(client: client, adminKey: apiKey)) }
     }
 
     struct Client {

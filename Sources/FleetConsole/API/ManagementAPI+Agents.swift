@@ -7,7 +7,9 @@ extension ManagementAPI {
     func addAgentRoutes(to api: RouterGroup<ConsoleRequestContext>) {
         api.get("agents") { request, _ in
             let query = request.uri.queryParameters
-            let page = max(query.get("page", as: Int.self) ?? 1, 1), perPage = min(max(query.get("perPage", as: Int.self) ?? 20, 1), 10_000)
+            // Bounded, so no page number can overflow the offset.
+            let page = min(max(query.get("page", as: Int.self) ?? 1, 1), 1_000_000)
+            let perPage = min(max(query.get("perPage", as: Int.self) ?? 20, 1), 10_000)
             let showInactive = query.get("showInactive") == "true"
             let views = try await agentViews().filter { ($0.record.unenrolledAt == nil || showInactive) && $0.matches(query.get("kuery")) }
             let slice = views.dropFirst((page - 1) * perPage).prefix(perPage)

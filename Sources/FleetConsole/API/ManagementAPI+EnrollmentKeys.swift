@@ -39,6 +39,9 @@ extension ManagementAPI {
             guard let seconds = parseGoDuration(expiration), seconds > 0 else {
                 throw ConsoleError.badRequest("expiration: \(expiration) is not a duration; write it like 24h or 30m")
             }
+            guard seconds <= 10 * 366 * 86_400 else {
+                throw ConsoleError.badRequest("expiration: \(expiration) is more than ten years; leave it out for a token that never expires")
+            }
             expiresAt = Date().addingTimeInterval(seconds)
         }
         let maxUses = body["max_uses"]?.intValue
