@@ -128,15 +128,13 @@ struct QuickstartSecrets {
 /// The quickstart's console, on the Fleet Server's store and certificate, with a fresh admin password each run.
 enum QuickstartConsole {
     static func start(_ configuration: ConsoleConfiguration, store: any Store) async throws -> (task: Task<Void, any Error>, password: String) {
-        let console = try await FleetConsole(configuration: configuration, store: store, logger: Logger(label: "console"))
+        let (console, task) = try await ConsoleBeside.start(configuration, store: store, logger: Logger(label: "console"))
         let password = Secrets.random()
         if try await console.accounts.users().contains(where: { $0.name == "admin" }) {
             try await console.accounts.setPassword("admin", password: password)
         } else {
             try await console.accounts.addUser("admin", password: password, role: .admin)
         }
-        let service = console.service()
-        let task = Task { try await service.run() }
         return (task, password)
     }
 }

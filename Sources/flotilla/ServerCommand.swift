@@ -73,6 +73,8 @@ struct ServerRun: AsyncParsableCommand {
     @Flag(help: "Serve plain HTTP instead of TLS (never in production).")
     var insecureHTTP = false
 
+    @OptionGroup(title: "Console beside it (--console-port starts one, with the Fleet Server's certificate)") var console: ConsoleOptions
+
     func resolvedConfiguration() throws -> FleetServerConfiguration {
         var configuration = FleetServerConfiguration()
         if let config {
@@ -108,6 +110,12 @@ struct ServerRun: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "fleet-server")
         let server = try await FleetServer(configuration: configuration, logger: logger)
+        var console: Task<Void, any Error>?
+        if self.console.port != nil {
+            let facts = FleetServerTLSFacts(tls: configuration.tls, insecureHTTP: configuration.insecureHTTP, dataDirectory: configuration.dataDirectory)
+            console = try await ConsoleBeside.start(ConsoleBeside.configuration(for: facts, options: self.console), store: server.store, logger: Logger(label: "console")).task
+        }
+        defer { console?.cancel() }
         try await server.run { port in
             let scheme = configuration.insecureHTTP ? "http" : "https"
             logger.info("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")

@@ -1,0 +1,35 @@
+import FleetConsole
+import FleetStore
+import FleetTLS
+import Logging
+
+/// A console run in the same process as a Fleet Server (`server --console-port`, the quickstart), on the
+/// server's own store object, so its changes are announced to the server's waiting check-ins at once.
+enum ConsoleBeside {
+    /// Checks and starts the console; cancel the task to stop it.
+    static func start(
+        _ configuration: ConsoleConfiguration, store: any Store, logger: Logger
+    ) async throws -> (console: FleetConsole, task: Task<Void, any Error>) {
+        let console = try await FleetConsole(configuration: configuration, store: store, logger: logger)
+        let service = console.service { port in say("Console listening on \(configuration.url(port: port))") }
+        return (console, Task { try await service.run() })
+    }
+
+    /// The console of a Fleet Server: its certificate and key (never asking browsers for client certificates),
+    /// plain HTTP only when the server is, the secrets key in its data directory; the flags then override.
+    static func configuration(for server: FleetServerTLSFacts, options: ConsoleOptions) -> ConsoleConfiguration {
+        var configuration = ConsoleConfiguration()
+        configuration.tls = TLSSettings(certificate: server.tls.certificate, key: server.tls.key, keyPassphrasePath: server.tls.keyPassphrasePath)
+        configuration.insecureHTTP = server.insecureHTTP
+        configuration.secretsKeyPath = absolutePath(server.dataDirectory + "/console-secrets.key")
+        options.apply(to: &configuration)
+        return configuration
+    }
+}
+
+/// What the console takes from a Fleet Server's configuration.
+struct FleetServerTLSFacts {
+    var tls: TLSSettings
+    var insecureHTTP: Bool
+    var dataDirectory: String
+}
