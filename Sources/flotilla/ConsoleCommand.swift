@@ -34,7 +34,7 @@ struct ConsoleOptions: ParsableArguments {
     @Option(name: .customLong("console-cert-key-passphrase"), help: "A file holding the passphrase of an encrypted key.")
     var keyPassphrase: String?
 
-    @Option(help: "The file with the key that seals secrets in the store (made 0600 when missing; default: console-secrets.key in the data directory).")
+    @Option(help: "The file with the key that seals secrets in the store (made 0600 when missing; default: console-secrets.key beside an SQLite store, else in the data directory).")
     var secretsKeyPath: String?
 
     func apply(to configuration: inout ConsoleConfiguration) {
@@ -74,7 +74,12 @@ struct ConsoleRun: AsyncParsableCommand {
         }
         var server = FleetServerConfiguration()
         try storeOptions.apply(to: &server)
-        if console.secretsKeyPath == nil, config == nil { configuration.secretsKeyPath = absolutePath(server.dataDirectory + "/console-secrets.key") }
+        if console.secretsKeyPath == nil, config == nil {
+            // Beside an SQLite store (a copy of the store alone then still opens no secret, but the pair moves
+            // together), else in the data directory.
+            let home = server.usesPostgres ? server.dataDirectory : (absolutePath(server.storePath) as NSString).deletingLastPathComponent
+            configuration.secretsKeyPath = absolutePath(home + "/console-secrets.key")
+        }
         console.apply(to: &configuration)
         if insecureHTTP { configuration.insecureHTTP = true }
         if !configuration.insecureHTTP, configuration.tls.certificate == nil {
