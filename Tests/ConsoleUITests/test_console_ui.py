@@ -190,8 +190,30 @@ def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, 
     assert len(token) > 20
     shot(browser, "07-token")
 
+    browser.get(url + "/add-fleet-server")
+    assert "with mutual TLS" in browser.page_source
+    browser.find_element(By.CSS_SELECTOR, "main form button.primary").click()
+    fleet_command = wait.until(lambda b: b.find_elements(By.ID, "fleet-server-command"))[0].text
+    for flag in ("--fleet-server-cert=" + str(certs / "fleet-cert.crt"), "--fleet-server-client-auth=required",
+                 "--fleet-server-es=", "--fleet-server-service-token-path=", "--fleet-server-port=" + port,
+                 "--certificate-authorities=" + str(certs / "fleet-ca.crt") + "," + str(certs / "agent-ca.crt")):
+        assert flag in fleet_command, fleet_command
+    assert "PRIVATE KEY" not in fleet_command
+    shot(browser, "08-add-fleet-server")
+
     browser.get(url + "/policies")
     assert "Default agent policy" in browser.page_source
+    browser.find_element(By.LINK_TEXT, "Create policy").click()
+    fill(browser, "name", "Web servers")
+    fill(browser, "description", "The nginx hosts")
+    fill(browser, "namespace", "Not Valid")
+    submit(browser, "setting-form")
+    assert "namespace" in error_text(browser)
+    fill(browser, "namespace", "web")
+    browser.find_element(By.NAME, "monitor_logs").click()
+    shot(browser, "08-policy-form")
+    submit(browser, "setting-form")
+    wait.until(lambda b: "Web servers" in b.page_source and b.current_url.split("?")[0].endswith("/policies"))
     shot(browser, "08-policies")
 
     # Add agent: the full command, every TLS flag filled in.

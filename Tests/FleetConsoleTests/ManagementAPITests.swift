@@ -229,6 +229,10 @@ struct ManagementAPITests {
             #expect(forever.json["message"]?.stringValue?.contains("more than ten years") == true)
             let id = try #require(made.json[["item", "id"]]?.stringValue)
             #expect(try await client.call(.delete, "/api/fleet/enrollment_api_keys/\(id)").status == .ok)
+            let service = try await client.call(.post, "/api/fleet/service_tokens", ["name": "fs-2"])
+            let value = try #require(service.json["value"]?.stringValue)
+            #expect(try await harness.store.serviceTokenExists(secretHash: Secrets.hash(value)))
+            #expect(try await client.call(.post, "/api/fleet/service_tokens", ["name": "fs-2"]).status == .conflict)
             #expect(try await harness.store.enrollmentToken(secretHash: Secrets.hash(secret))?.revoked == true)
         }
     }

@@ -42,6 +42,52 @@ import Testing
         try await other.close()
     }
 
+    @Test(arguments: Kind.allCases) func consoleSettingsAndTheAuditLogAreKept(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        try await store.saveConsoleObject(ConsoleObjectRecord(kind: "output", id: "es", body: #"{"name":"ES"}"#))
+        try await store.saveConsoleObject(ConsoleObjectRecord(kind: "output", id: "es", body: #"{"name":"ES 2"}"#))
+        try await store.saveConsoleObject(ConsoleObjectRecord(kind: "proxy", id: "p", body: "{}"))
+        #expect(try await other.consoleObject(kind: "output", id: "es")?.body == #"{"name":"ES 2"}"#)
+        #expect(try await other.consoleObjects(kind: "output").map(\.id) == ["es"])
+        #expect(try await store.deleteConsoleObject(kind: "output", id: "es"))
+        #expect(try await !store.deleteConsoleObject(kind: "output", id: "es"))
+        #expect(try await store.consoleObject(kind: "proxy", id: "p") != nil)
+        let first = try await store.appendAudit(AuditRecord(actor: "user:a", action: "outputs.create", target: "es"))
+        let second = try await other.appendAudit(AuditRecord(actor: "api_key:b", action: "outputs.delete", target: "es", detail: "gone"))
+        #expect(second.sequence > first.sequence)
+        #expect(try await store.auditLog(limit: 10).map(\.action) == ["outputs.delete", "outputs.create"])
+        #expect(try await store.auditLog(limit: 1).map(\.detail) == ["gone"])
+        try await store.close()
+        try await other.close()
+    }
+
+    @Test(arguments: Kind.allCases) func agentsAreReassignedAndPoliciesDeletedOnlyWithoutAgents(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        try await store.savePolicy(PolicyRecord(id: "p2", name: "Two"))
+        try await store.createEnrollmentToken(EnrollmentTokenRecord(id: "t1", name: "t", policyId: "p2", secretHash: Secrets.hash("s")))
+        try await store.createAgent(agent("a1"))
+        try await store.recordCheckins([CheckinRecord(
+            agentId: "a1", at: Date(), status: "online", message: "", policyRevision: 1,
+            certificateSubject: "agent", certificateFingerprint: "ab", certificateIssuer: "CN=Agent CA", certificateNotAfter: Date(timeIntervalSince1970: 2_000_000_000)
+        )])
+        let checkedIn = try #require(try await other.agent(id: "a1"))
+        #expect(checkedIn.certificateIssuer == "CN=Agent CA")
+        #expect(checkedIn.certificateNotAfter == Date(timeIntervalSince1970: 2_000_000_000))
+        #expect(try await !store.deletePolicy(id: "p1"))
+        try await other.assignAgent(id: "a1", policyId: "p2", tags: ["web"])
+        let moved = try #require(try await store.agent(id: "a1"))
+        #expect(moved.policyId == "p2" && moved.tags == ["web"] && moved.policyRevision == nil)
+        #expect(try await store.deletePolicy(id: "p1"))
+        #expect(try await store.policy(id: "p1") == nil)
+        #expect(try await !store.deletePolicy(id: "p2"))
+        try await store.markUnenrolled(agentId: "a1", at: Date())
+        #expect(try await store.deletePolicy(id: "p2"))
+        #expect(try await store.enrollmentTokens().isEmpty)
+        try await store.close()
+        try await other.close()
+    }
+
     @Test(arguments: Kind.allCases) func enrollmentTokensCountUsesAndCanBeRevoked(_ kind: Kind) async throws {
         let (store, other) = try await freshStores(kind)
         try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))

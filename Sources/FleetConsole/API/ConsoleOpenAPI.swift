@@ -574,7 +574,7 @@ paths:
       summary: Get the full agent policy
       description: >-
         The policy body agents on it receive, with its id and revision. It is what agents are sent, so it carries
-        the TLS keys and output API keys it names in clear.
+        the TLS keys and output API keys it names in clear: admins only.
       operationId: agent-policy-full
       tags:
         - Agent policies
@@ -593,6 +593,8 @@ paths:
                     $ref: '#/components/schemas/agent_policy_full'
         '401':
           $ref: '#/components/responses/unauthorized'
+        '403':
+          $ref: '#/components/responses/forbidden'
         '404':
           $ref: '#/components/responses/notFound'
         '503':
@@ -703,6 +705,54 @@ paths:
           $ref: '#/components/responses/unauthorized'
         '403':
           $ref: '#/components/responses/forbidden'
+        '413':
+          $ref: '#/components/responses/contentTooLarge'
+        '503':
+          $ref: '#/components/responses/unavailable'
+  /api/fleet/service_tokens:
+    post:
+      summary: Create a service token
+      description: >-
+        A token a Fleet Server presents to the store (--fleet-server-service-token-path). Its value is in this
+        answer only; the store keeps its hash.
+      operationId: generate-service-token
+      tags:
+        - Service tokens
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: true
+              properties:
+                name:
+                  type: string
+                  description: Letters, digits, - _ and ., at most 100; made up when left out.
+      responses:
+        '200':
+          description: The new token.
+          content:
+            application/json:
+              schema:
+                type: object
+                required:
+                  - name
+                  - value
+                additionalProperties: false
+                properties:
+                  name:
+                    type: string
+                  value:
+                    type: string
+        '400':
+          $ref: '#/components/responses/badRequest'
+        '401':
+          $ref: '#/components/responses/unauthorized'
+        '403':
+          $ref: '#/components/responses/forbidden'
+        '409':
+          $ref: '#/components/responses/conflict'
         '413':
           $ref: '#/components/responses/contentTooLarge'
         '503':

@@ -13,6 +13,18 @@ extension ManagementAPI {
             let made = try await createEnrollmentKey(body, by: try context.requireIdentity())
             return try Self.json(["item": Self.item(made.record, secret: made.secret), "action": "created"])
         }
+        api.post("service_tokens") { request, context in
+            let body = try await Self.body(request, context: context, optional: true)
+            let name = body["name"]?.stringValue ?? "fleet-server-\(Int(Date().timeIntervalSince1970))"
+            guard !name.isEmpty, name.count <= 100, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw ConsoleError.badRequest("name: use letters, digits, - _ and ., at most 100")
+            }
+            guard try await !store.serviceTokens().contains(where: { $0.name == name }) else {
+                throw ConsoleError(.conflict, "name: there is already a service token \(name)")
+            }
+            let made = try await createServiceToken(name: name, by: try context.requireIdentity())
+            return try Self.json(["name": .string(made.name), "value": .string(made.secret)])
+        }
         api.get("enrollment_api_keys/:id") { _, context in
             let id = try context.parameters.require("id")
             guard let token = try await store.enrollmentTokens().first(where: { $0.id == id }) else { throw ConsoleError.notFound("The enrollment API key \(id)") }
@@ -22,6 +34,14 @@ extension ManagementAPI {
             try await revokeEnrollmentKey(try context.parameters.require("id"), by: try context.requireIdentity())
             return try Self.json(["action": "deleted"])
         }
+    }
+
+    /// A new service token for a Fleet Server to present to the store; its secret is in this answer only.
+    func createServiceToken(name: String, by identity: ConsoleIdentity) async throws -> (name: String, secret: String) {
+        let secret = Secrets.random()
+        try await store.addServiceToken(name: name, secretHash: Secrets.hash(secret))
+        try await audit(identity, "service_tokens.create", name, detail: "")
+        return (name, secret)
     }
 
     func revokeEnrollmentKey(_ id: String, by identity: ConsoleIdentity) async throws {

@@ -4,7 +4,7 @@ enum Templates {
     static let all: [String: String] = [
         "layout": layout, "login": login, "agents": agents, "agent": agent, "policies": policies, "tokens": tokens,
         "settings": settings, "hostForm": hostForm, "outputForm": outputForm, "proxyForm": proxyForm, "addAgent": addAgent,
-        "audit": audit,
+        "addFleetServer": addFleetServer, "policyForm": policyForm, "audit": audit,
     ]
 
     static let layout = """
@@ -79,9 +79,9 @@ enum Templates {
     """
 
     static let policies = """
-    <div class="heading"><h1>Agent policies</h1></div>
+    <div class="heading"><h1>Agent policies</h1>{{#admin}}<a class="button primary" href="/policies/new">Create policy</a>{{/admin}}</div>
     <table class="grid"><thead><tr><th>Name</th><th>Revision</th><th>Agents</th><th>Fleet Server host</th><th>Output</th><th>Updated</th></tr></thead><tbody>
-    {{#policies}}<tr><td><b>{{name}}</b>{{#fleetServer}} <span class="tag">Fleet Server</span>{{/fleetServer}}<div class="sub">{{description}}</div></td><td>{{revision}}</td>
+    {{#policies}}<tr><td><a href="/policies/{{id}}"><b>{{name}}</b></a>{{#fleetServer}} <span class="tag">Fleet Server</span>{{/fleetServer}}<div class="sub">{{description}}</div></td><td>{{revision}}</td>
     <td><a href="/agents?policy={{id}}">{{agents}}</a></td><td>{{host}}</td><td>{{output}}</td><td>{{updated}}</td></tr>{{/policies}}
     </tbody></table>
     <p class="hint">The full policy an agent receives: <code>GET /api/fleet/agent_policies/ID/full</code>.</p>
@@ -177,6 +177,36 @@ enum Templates {
     <p>It enrolls with a new one-use token for <b>{{policyName}}</b>{{#mutual}}, presenting the agent certificate, since this Fleet Server requires client certificates{{/mutual}}. Replace the file paths with where the files are on that host.</p>
     <div class="copy"><pre id="install-command">{{command}}</pre><button type="button" data-copy="install-command">Copy</button></div>
     <p class="waiting" data-wait-agents="{{policyId}}" data-known="{{known}}">Waiting for the new agent to check in…</p></section>{{/command}}
+    """
+
+    static let addFleetServer = """
+    <p class="crumbs"><a href="/settings">Settings</a> › Add Fleet Server</p><h1>Add Fleet Server</h1>
+    <section class="card"><p>Run a Fleet Server for <b>{{hostName}}</b> ({{url}}), {{#mutual}}with mutual TLS: agents must present certificates{{/mutual}}{{^mutual}}with one-way TLS{{/mutual}}.
+    The command is the one of Elastic's TLS guide, filled in from the host's SSL options; it needs a service token.</p>
+    {{^token}}{{#admin}}<form method="post" action="/add-fleet-server?host={{hostId}}"><input type="hidden" name="_csrf" value="{{csrf}}">
+    <button class="primary">Create a service token and show the command</button></form>{{/admin}}{{/token}}</section>
+    {{#token}}<section class="card ok"><h2>Service token {{tokenName}}</h2>
+    <p>Save it on the Fleet Server's host in a file only its owner can read (<code>chmod 600</code>), at the path the command names. It is not shown again.</p>
+    <div class="copy"><code id="service-token">{{token}}</code><button type="button" data-copy="service-token">Copy</button></div></section>
+    <section class="card"><h2>Run this on the Fleet Server's host</h2><p>Replace any <code>/path/to/…</code> with where the file is on that host.</p>
+    <div class="copy"><pre id="fleet-server-command">{{command}}</pre><button type="button" data-copy="fleet-server-command">Copy</button></div></section>{{/token}}
+    """
+
+    static let policyForm = """
+    <p class="crumbs"><a href="/policies">Agent policies</a> › {{title}}</p><h1>{{title}}</h1>
+    {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+    <form id="setting-form" method="post" action="{{action}}" class="card"><input type="hidden" name="_csrf" value="{{csrf}}">
+    <div class="field"><label for="name">Name</label><input id="name" name="name" value="{{name}}" {{^admin}}readonly{{/admin}}></div>
+    <div class="field"><label for="description">Description</label><input id="description" name="description" value="{{description}}" {{^admin}}readonly{{/admin}}></div>
+    <div class="field"><label for="namespace">Namespace</label><input id="namespace" name="namespace" value="{{namespace}}" {{^admin}}readonly{{/admin}}>
+    <div class="help">Where the agents' data goes: <code>logs-*-NAMESPACE</code>; lowercase letters, digits and _</div></div>
+    <div class="field"><label for="fleet_server_host_id">Fleet Server host</label><select id="fleet_server_host_id" name="fleet_server_host_id"><option value="">The default host</option>{{#hostOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/hostOptions}}</select>
+    <div class="help">Its URLs and agent TLS settings are pushed to the agents as <code>fleet.hosts</code> and <code>fleet.ssl</code></div></div>
+    <div class="field"><label for="data_output_id">Output for agent data</label><select id="data_output_id" name="data_output_id"><option value="">The default output</option>{{#dataOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/dataOptions}}</select></div>
+    <div class="field"><label for="monitoring_output_id">Output for agent monitoring</label><select id="monitoring_output_id" name="monitoring_output_id"><option value="">The default monitoring output</option>{{#monitoringOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/monitoringOptions}}</select></div>
+    <label class="inline"><input type="checkbox" name="monitor_logs" value="true" {{#logs}}checked{{/logs}}> Collect the agents' own logs</label>
+    <label class="inline"><input type="checkbox" name="monitor_metrics" value="true" {{#metrics}}checked{{/metrics}}> Collect the agents' own metrics</label>
+    {{#admin}}<div class="actions"><button class="primary">Save</button> <a href="/policies">Cancel</a></div>{{/admin}}</form>
     """
 
     static let audit = """

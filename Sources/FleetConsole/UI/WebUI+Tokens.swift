@@ -45,19 +45,4 @@ extension WebUI {
         if let error { values["error"] = error }
         return try page("tokens", title: "Enrollment tokens", values, context: context, status: error == nil ? .ok : .badRequest)
     }
-
-    func policiesPage(context: ConsoleRequestContext) async throws -> Response {
-        let hosts = try await api.settings.fleetServerHosts(), outputs = try await api.settings.outputs()
-        let composer = PolicyComposer(hosts: hosts, outputs: outputs, proxies: [])
-        let rows: [[String: Any]] = try await api.policyRows().map { row in
-            let policy = row.settings
-            return [
-                "id": policy.id, "name": policy.name, "description": policy.description ?? "", "fleetServer": policy.hasFleetServer,
-                "revision": row.record.revision, "agents": row.agents,
-                "host": composer.host(for: policy)?.name ?? "Fleet Server's own URLs", "output": composer.dataOutput(for: policy)?.name ?? "—",
-                "updated": Self.relative(row.record.updatedAt),
-            ]
-        }
-        return try page("policies", title: "Agent policies", ["policies": rows, "nav": ["policies": true]], context: context)
-    }
 }

@@ -42,7 +42,8 @@ struct WebUI: Sendable {
         addAgentPages(to: router)
         addSettingsPages(to: router)
         addTokenPages(to: router)
-        router.get("policies") { _, context in try await policiesPage(context: context) }
+        addPolicyPages(to: router)
+        addFleetServerPage(to: router)
         router.get("audit") { _, context in
             let now = Date()
             let entries: [[String: Any]] = try await api.store.auditLog(limit: 200).map {
