@@ -27,15 +27,15 @@ public struct AgentAPI: Sendable {
 
     static let version = FleetServer.AgentAPIVersion
 
-    /// The server's: why its listener kept earlier settings, reported on `/api/status`.
-    let listenerProblem: LockedBox<FlotillaError?>
+    /// The server's: why its listener or its store link kept earlier settings, reported on `/api/status`.
+    let problems: [LockedBox<FlotillaError?>]
 
     init(
         store: any Store, hub: CheckinHub, batcher: CheckinBatcher, identities: PeerIdentities, configuration: FleetServerConfiguration,
-        listenerProblem: LockedBox<FlotillaError?>, logger: Logger
+        problems: [LockedBox<FlotillaError?>], logger: Logger
     ) {
         self.store = store
-        self.listenerProblem = listenerProblem
+        self.problems = problems
         self.hub = hub
         self.batcher = batcher
         self.identities = identities
@@ -67,9 +67,10 @@ public struct AgentAPI: Sendable {
         if request.headers[.authorization] != nil, (try? await AgentAuthentication.agent(request, store: store)) != nil {
             version = StatusResponseVersion(number: Self.version)
         }
-        // A listener that kept its previous settings still serves: DEGRADED, but answered 200 so agents stay.
-        let listenerKept = listenerProblem.withLock { $0 } != nil
-        let body = StatusResponse(state: healthy && !listenerKept ? .healthy : .degraded, version: version)
+        // A listener or store link that kept its previous settings still serves: DEGRADED, but answered 200 so
+        // agents stay.
+        let kept = problems.contains { $0.withLock { $0 } != nil }
+        let body = StatusResponse(state: healthy && !kept ? .healthy : .degraded, version: version)
         return try .json(body, status: healthy ? .ok : .serviceUnavailable)
     }
 

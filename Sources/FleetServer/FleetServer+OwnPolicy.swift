@@ -16,14 +16,20 @@ extension FleetServer {
         }
     }
 
-    /// Reloads the listener with the policy's `server.ssl` laid over the settings it started with. New connections
-    /// get the new context, open ones keep theirs; settings that do not load leave the previous context serving,
-    /// and `/api/status` says DEGRADED until a good revision comes.
+    /// Applies the policy's `server.ssl` to the listener and its `server.store.ssl` to the store link.
     func applyOwnPolicy() async {
-        guard let tls, let record = try? await store.policy(id: ownPolicyId),
-              let body = try? JSONValue(data: Data(record.body.utf8)),
-              let ssl = body["inputs"]?.arrayValue?.first(where: { $0["type"]?.stringValue == "fleet-server" })?[["server", "ssl"]]
+        guard let record = try? await store.policy(id: ownPolicyId), let body = try? JSONValue(data: Data(record.body.utf8)),
+              let server = body["inputs"]?.arrayValue?.first(where: { $0["type"]?.stringValue == "fleet-server" })?["server"]
         else { return }
+        if let ssl = server["ssl"] { applyListener(ssl, from: record) }
+        if let ssl = server[["store", "ssl"]], configuration.usesPostgres { await applyStoreLink(ssl, from: record) }
+    }
+
+    /// Reloads the listener with `ssl` laid over the settings it started with. New connections get the new context,
+    /// open ones keep theirs; settings that do not load leave the previous context serving, and `/api/status` says
+    /// DEGRADED until a good revision comes.
+    func applyListener(_ ssl: JSONValue, from record: PolicyRecord) {
+        guard let tls else { return }
         let wanted = Self.listenerSettings(ssl, over: configuration.tls)
         guard wanted != tls.settings || listenerProblem.withLock({ $0 }) != nil else { return }
         switch tls.reload(wanted) {
@@ -36,6 +42,27 @@ extension FleetServer {
                 hint: "fix the Fleet Server host's SSL options in the console"
             )
             listenerProblem.withLock { $0 = problem }
+            logger.error("\(problem.description)")
+        }
+    }
+
+    /// Moves the store link to `ssl` laid over the link's flags, once one connection through it works; a link that
+    /// fails keeps the working one, and `/api/status` says DEGRADED until a good revision comes.
+    func applyStoreLink(_ ssl: JSONValue, from record: PolicyRecord) async {
+        var wanted = Self.listenerSettings(ssl, over: configuration.storeTLS ?? TLSSettings())
+        wanted.clientAuth = .none
+        guard wanted != appliedStoreTLS.withLock({ $0 }) || storeLinkProblem.withLock({ $0 }) != nil else { return }
+        do {
+            try await store.relink(tls: wanted)
+            appliedStoreTLS.withLock { $0 = wanted }
+            storeLinkProblem.withLock { $0 = nil }
+            logger.info("The store link uses the settings of policy \(record.id) revision \(record.revision)")
+        } catch {
+            let problem = FlotillaError(
+                "The store link settings of policy \(record.id) revision \(record.revision) do not work, so the working link stays: \(error.message)",
+                hint: "fix the Fleet Server host's Elasticsearch SSL options in the console"
+            )
+            storeLinkProblem.withLock { $0 = problem }
             logger.error("\(problem.description)")
         }
     }

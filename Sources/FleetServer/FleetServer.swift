@@ -24,6 +24,9 @@ public final class FleetServer: Sendable {
     let stoppedBecause = LockedBox<FlotillaError?>(nil)
     /// Why the listener still serves an earlier context: the policy's settings did not load. Nil when all is applied.
     let listenerProblem = LockedBox<FlotillaError?>(nil)
+    /// Why the store link kept its earlier settings; and the settings it uses, once the policy changed them.
+    let storeLinkProblem = LockedBox<FlotillaError?>(nil)
+    let appliedStoreTLS = LockedBox<TLSSettings?>(nil)
     /// Told when this server's own policy changes.
     let ownPolicyChanges = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     /// Finished when the graceful shutdown begins.
@@ -77,7 +80,7 @@ public final class FleetServer: Sendable {
     /// nothing new, writes pending bookkeeping and closes the store. `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: FleetRequestContext.self)
-        AgentAPI(store: store, hub: hub, batcher: batcher, identities: identities, configuration: configuration, listenerProblem: listenerProblem, logger: logger).addRoutes(to: router)
+        AgentAPI(store: store, hub: hub, batcher: batcher, identities: identities, configuration: configuration, problems: [listenerProblem, storeLinkProblem], logger: logger).addRoutes(to: router)
         if configuration.insecureHTTP {
             logger.warning("Serving plain HTTP (--insecure-http): agents' keys and policies cross the network unencrypted")
         }

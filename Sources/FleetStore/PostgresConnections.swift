@@ -5,7 +5,10 @@ import PostgresNIO
 /// A few connections to the store, opened on demand and reused. Opening fails at once with the link's sentence
 /// (an outage answers 503 now, instead of queueing requests behind retries); a connection that broke is dropped.
 actor PostgresConnections {
-    let link: PostgresLink
+    /// Replaced by `relink`; connections opened with an earlier link are closed as they come back.
+    private(set) var link: PostgresLink
+    /// Ids below this belong to an earlier link.
+    var firstCurrentId = 0
     let logger: Logger
     let maximum: Int
     var idle: [PostgresConnection] = []
@@ -95,7 +98,7 @@ actor PostgresConnections {
     }
 
     func giveBack(_ connection: PostgresConnection) {
-        guard !closed else { return discard(connection) }
+        guard !closed, connection.id >= firstCurrentId else { return discard(connection) }
         idle.append(connection)
         wakeOne()
     }
@@ -108,6 +111,20 @@ actor PostgresConnections {
 
     func wakeOne() {
         if !waiting.isEmpty { waiting.removeFirst().continuation.resume(returning: true) }
+    }
+
+    /// Uses `new` for every connection from now on, once one connection through it works: a link that fails
+    /// leaves everything as it was. Idle connections of the old link close now, leased ones when given back.
+    func relink(_ new: PostgresLink) async throws(FlotillaError) {
+        nextId += 1
+        let probe = try await new.connect(id: nextId, logger: logger)
+        link = new
+        firstCurrentId = nextId
+        let old = idle
+        idle = [probe]
+        open += 1 - old.count
+        for connection in old { Task { try? await connection.close() } }
+        wakeOne()
     }
 
     func close() async {

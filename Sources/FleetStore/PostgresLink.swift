@@ -13,9 +13,9 @@ public struct PostgresLink: Sendable {
     public let port: Int
     public let user: String
     public let database: String
-    public let tls: TLSSettings
+    public private(set) var tls: TLSSettings
     /// Built once: its CA, certificate and key files are read when the link is made, not per connection.
-    let client: TLSClientContext
+    private(set) var client: TLSClientContext
     let password: String?
 
     /// "postgres://flotilla@db.example.com:5432/fleet", for messages: never a password.
@@ -52,6 +52,14 @@ public struct PostgresLink: Sendable {
         } else {
             password = environment["PGPASSWORD"]
         }
+    }
+
+    /// The same store reached with other TLS settings (the console's `es_*` fields); fails with the loading sentence.
+    public func with(tls: TLSSettings) throws(FlotillaError) -> PostgresLink {
+        var changed = self
+        changed.tls = tls
+        changed.client = try TLSClientContext(settings: tls, role: "store", caFlag: "ssl.es_certificate_authorities")
+        return changed
     }
 
     /// One connection: TCP, PostgreSQL's SSLRequest, then Flotilla's own TLS client (so a refusal is explained the

@@ -197,6 +197,13 @@ public final class PostgresStore: Store {
         }
     }
 
+    /// New TLS for the link to PostgreSQL, tried on one connection before it replaces the working one. The
+    /// listening connection keeps its link until it next reconnects.
+    public func relink(tls: TLSSettings) async throws(FlotillaError) {
+        let current = await connections.link
+        try await connections.relink(try current.with(tls: tls))
+    }
+
     func notify(_ connection: PostgresConnection, _ payload: String) async throws {
         try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
     }

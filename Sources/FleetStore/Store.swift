@@ -1,3 +1,4 @@
+import FleetTLS
 import Foundation
 
 /// Where Fleet Server keeps its state. SQLite (embedded) now; PostgreSQL (several Fleet Servers) implements the same.
@@ -77,7 +78,15 @@ public protocol Store: Sendable {
     /// Policy and action changes, as they are committed (by this process, or by another on the same store).
     var changes: StoreChanges { get }
 
+    /// Reaches the store with new TLS settings, after checking they work; nothing changes when they do not.
+    func relink(tls: TLSSettings) async throws(FlotillaError)
+
     func close() async throws
+}
+
+extension Store {
+    /// An embedded store has no link to change.
+    public func relink(tls: TLSSettings) async throws(FlotillaError) {}
 }
 
 /// A change agents must hear about.

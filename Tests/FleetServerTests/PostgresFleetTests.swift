@@ -22,6 +22,41 @@ import Testing
         return agent
     }
 
+    /// The console's `es_*` fields reach the Fleet Server's store link: a link that does not work is tried and
+    /// refused (the working one stays, DEGRADED says so), a good one replaces it without a restart.
+    @Test(.timeLimit(.minutes(2))) func pushedStoreLinkSettingsAreTriedBeforeTheyReplaceTheWorkingLink() async throws {
+        let pg = try await PostgresInstance.shared.value
+        let database = try await pg.createDatabase()
+        let secrets = try await pg.initializeStore(database: database)
+        // Short polls: each check-in of the test ends within a second.
+        let fleet = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets)) {
+            $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0
+        }
+        defer { Task { await fleet.stop() } }
+        func push(storeCA: String) async throws {
+            var policy = try #require(try await fleet.store.policy(id: StoreSetup.fleetServerPolicyId))
+            let body: JSONValue = ["inputs": [["type": "fleet-server", "server": ["store": ["ssl": ["certificate_authorities": [.string(storeCA)]]]]]]]
+            policy.body = String(decoding: try body.jsonData(), as: UTF8.self)
+            try await fleet.store.savePolicy(policy)
+        }
+        func status() async throws -> String? { try await fleet.client().send("GET", "/api/status").decode(StatusResponse.self).status }
+        func eventually(_ wanted: String) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < deadline {
+                if try await status() == wanted { return true }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return false
+        }
+        let agent = try await onlineAgent(fleet)
+        try await push(storeCA: CertificateFixtures.shared.agentCA)
+        #expect(try await eventually("DEGRADED"))
+        #expect(try await agent.checkin().status == 200)
+        try await push(storeCA: pg.cert("es-ca.crt"))
+        #expect(try await eventually("HEALTHY"))
+        #expect(try await agent.checkin().status == 200)
+    }
+
     @Test func aChangeWrittenThroughOneFleetServerReachesAgentsWaitingOnAnother() async throws {
         let pg = try await PostgresInstance.shared.value
         let database = try await pg.createDatabase()
