@@ -1,4 +1,4 @@
-import FleetConsole
+@testable import FleetConsole
 import FleetProtocol
 import FleetServer
 import FleetStore
@@ -250,5 +250,79 @@ struct ManagementAPITests {
             let good = try await client.call(.post, "/api/fleet/agent_policies", ["name": "Web servers", "description": "nginx hosts"])
             #expect(good.status == .ok, "\(good.text)")
         }
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct ConsoleResourceLifecycleTests {
+    @Test func testProxyIsCreatedReadUpdatedAndDeletedOnlyOnceUnused() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.run { client in
+            let made = try await client.call(.post, "/api/fleet/proxies", ["id": "squid", "name": "Squid", "url": "http://proxy.example.com:3128", "proxy_headers": ["Proxy-Authorization": "Basic eDp5"]])
+            #expect(made.status == .ok, "\(made.text)")
+            #expect(try await client.call(.get, "/api/fleet/proxies/squid").json[["item", "url"]] == "http://proxy.example.com:3128")
+            let updated = try await client.call(.put, "/api/fleet/proxies/squid", ["url": "https://proxy.example.com:3129"])
+            #expect(updated.json[["item", "url"]] == "https://proxy.example.com:3129")
+            #expect(updated.json[["item", "name"]] == "Squid")
+            let host: JSONValue = ["name": "behind", "host_urls": ["https://fleet.example.com:8220"], "is_default": true, "proxy_id": "squid"]
+            let hostMade = try await client.call(.post, "/api/fleet/fleet_server_hosts", host)
+            #expect(hostMade.status == .ok, "\(hostMade.text)")
+            let full = try await client.call(.get, "/api/fleet/agent_policies/\(StoreSetup.defaultPolicyId)/full")
+            #expect(full.json[["item", "fleet", "proxy_url"]] == "https://proxy.example.com:3129")
+            #expect(full.json[["item", "fleet", "proxy_headers", "Proxy-Authorization"]] == "Basic eDp5")
+            let refused = try await client.call(.delete, "/api/fleet/proxies/squid")
+            #expect(refused.status == .conflict)
+            #expect(refused.json["message"]?.stringValue?.contains("behind") == true)
+            let hostId = try #require(hostMade.json[["item", "id"]]?.stringValue)
+            #expect(try await client.call(.put, "/api/fleet/fleet_server_hosts/\(hostId)", ["proxy_id": .null]).status == .ok)
+            // Removed again through the policy: the agents' fleet section carries no proxy any more.
+            let without = try await client.call(.get, "/api/fleet/agent_policies/\(StoreSetup.defaultPolicyId)/full")
+            #expect(without.json[["item", "fleet", "proxy_url"]] == nil)
+            #expect(try await client.call(.delete, "/api/fleet/proxies/squid").status == .ok)
+            #expect(try await client.call(.get, "/api/fleet/proxies/squid").status == .notFound)
+        }
+    }
+
+    @Test func testPolicyIsUpdatedAndDeletedOnlyWithoutAgentsAndAHostItUsesStays() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.run { client in
+            let host = try await client.call(.post, "/api/fleet/fleet_server_hosts", ["id": "edge", "name": "Edge", "host_urls": ["https://edge.example.com:8220"]])
+            #expect(host.status == .ok)
+            let made = try await client.call(.post, "/api/fleet/agent_policies", ["id": "web", "name": "Web", "fleet_server_host_id": "edge"])
+            #expect(made.status == .ok, "\(made.text)")
+            #expect(made.json[["item", "revision"]]?.intValue ?? 0 >= 1)
+            let full = try await client.call(.get, "/api/fleet/agent_policies/web/full")
+            #expect(full.json[["item", "fleet", "hosts"]] == ["https://edge.example.com:8220"])
+            let hostDelete = try await client.call(.delete, "/api/fleet/fleet_server_hosts/edge")
+            #expect(hostDelete.status == .conflict)
+            let renamed = try await client.call(.put, "/api/fleet/agent_policies/web", ["description": "nginx"])
+            #expect(renamed.json[["item", "description"]] == "nginx")
+            #expect(renamed.json[["item", "name"]] == "Web")
+            #expect(try await client.call(.post, "/api/fleet/agent_policies", ["name": "Web"]).status == .conflict)
+            try await harness.store.createAgent(AgentRecord(id: "a1", policyId: "web", type: "PERMANENT", apiKeyId: "k1", apiKeyHash: "h"))
+            #expect(try await client.call(.post, "/api/fleet/agent_policies/delete", ["agentPolicyId": "web"]).status == .conflict)
+            try await harness.store.markUnenrolled(agentId: "a1", at: Date())
+            #expect(try await client.call(.post, "/api/fleet/agent_policies/delete", ["agentPolicyId": "web"]).status == .ok)
+            #expect(try await client.call(.get, "/api/fleet/agent_policies/web").status == .notFound)
+            #expect(try await client.call(.delete, "/api/fleet/fleet_server_hosts/edge").status == .ok)
+        }
+    }
+
+    @Test func testSessionsExpireAndEndWithANewPassword() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.console.accounts.addUser("bob", password: "a long enough password", role: .viewer)
+        try await harness.run { client in
+            let login = try await client.form("/login", ["user": "bob", "password": "a long enough password"], cookie: nil)
+            let cookie = String(try #require(login.headers[.setCookie]).split(separator: ";")[0])
+            #expect(try await client.call(.get, "/api/fleet/outputs", headers: [.cookie: cookie]).status == .ok)
+            try await harness.console.accounts.setPassword("bob", password: "another long password")
+            #expect(try await client.call(.get, "/api/fleet/outputs", headers: [.cookie: cookie]).status == .unauthorized)
+        }
+        // A session whose life is over is refused (and forgotten).
+        let expired = ConsoleAccounts(store: harness.store, sessionLifetime: -1)
+        let identity = try #require(try await expired.login("bob", password: "another long password"))
+        let token = try await expired.startSession(for: identity)
+        #expect(try await expired.identity(sessionToken: token) == nil)
+        #expect(try await harness.store.consoleObject(kind: "session", id: Secrets.hash(token)) == nil)
     }
 }
