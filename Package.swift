@@ -115,7 +115,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "fleet-simulator",
-            dependencies: ["FleetTLS", "FleetStore", "FleetServer", "FleetProtocol", "TestSupport"],
+            dependencies: [
+                "FleetTLS", "FleetStore", "FleetServer", "FleetProtocol", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/FleetSimulator"
         ),
         .testTarget(

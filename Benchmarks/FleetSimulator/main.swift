@@ -5,6 +5,7 @@
 // Run it against a release build:
 //
 //   swift build -c release && .build/release/fleet-simulator --agents 2000 [--postgres --servers 2]
+import ArgumentParser
 import FleetProtocol
 import FleetServer
 import FleetStore
@@ -12,26 +13,27 @@ import FleetTLS
 import Foundation
 import TestSupport
 
-struct Options {
-    var agents = 1000
-    var flotilla = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flotilla").path
-    var concurrency = 200
-    var postgres = false
-    var servers = 1
+/// The simulator's flags, parsed by swift-argument-parser (`--help` lists them).
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet-simulator",
+        abstract: "Agents over mutual TLS against a real flotilla server: memory and CPU per waiting agent, policy fan-out."
+    )
 
-    init() {
-        var arguments = CommandLine.arguments.dropFirst().makeIterator()
-        while let argument = arguments.next() {
-            switch argument {
-            case "--agents": agents = Int(arguments.next() ?? "") ?? agents
-            case "--flotilla": flotilla = arguments.next() ?? flotilla
-            case "--concurrency": concurrency = Int(arguments.next() ?? "") ?? concurrency
-            case "--postgres": postgres = true; servers = max(servers, 2)
-            case "--servers": servers = Int(arguments.next() ?? "") ?? servers
-            default: fatalError("unknown option \(argument); use --agents N, --flotilla PATH, --concurrency N, --postgres, --servers N")
-            }
-        }
-    }
+    @Option(help: "How many agents enroll and park a check-in.")
+    var agents = 1000
+
+    @Option(help: "The flotilla binary to run as the Fleet Server.")
+    var flotilla = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flotilla").path
+
+    @Option(help: "Enrollments and check-ins in flight at once.")
+    var concurrency = 200
+
+    @Flag(help: "Fleet Servers on a private PostgreSQL over verified TLS (at least two).")
+    var postgres = false
+
+    @Option(help: "How many Fleet Servers share the fleet.")
+    var servers = 1
 }
 
 /// Resident memory and CPU seconds of a process, from /proc.
@@ -68,7 +70,11 @@ func inBatches<T: Sendable>(_ count: Int, width: Int, _ work: @escaping @Sendabl
     }
 }
 
-let options = Options()
+let options: Options = {
+    var parsed = Options.parseOrExit()
+    if parsed.postgres { parsed.servers = max(parsed.servers, 2) }
+    return parsed
+}()
 let work = TemporaryDirectory("fleet-simulator")
 defer { work.remove() }
 func flotilla(_ arguments: [String]) throws {
