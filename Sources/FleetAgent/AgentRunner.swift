@@ -2,6 +2,7 @@ import FleetProtocol
 import FleetTLS
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// The agent's check-in loop: long-poll Fleet Server, apply what it sends, acknowledge everything.
 public final class AgentRunner: Sendable {
@@ -9,11 +10,23 @@ public final class AgentRunner: Sendable {
     let logger: Logger
     /// How long a check-in may wait on the server, announced to it as `poll_timeout`.
     let pollTimeout: Double
+    /// The connection of the last check-in, kept so that its TLS connection stays alive for the next one; made
+    /// anew when the state points elsewhere.
+    private let connectionCache = NIOLockedValueBox<FleetConnectionCache?>(nil)
 
     public init(vault: AgentVault, logger: Logger, pollTimeout: Double = 300) {
         self.vault = vault
         self.logger = logger
         self.pollTimeout = pollTimeout
+    }
+
+    /// The connection for `state`, reused while the Fleet host, its TLS and the options stay the same.
+    func connection(for state: AgentState) throws(FlotillaError) -> FleetConnection {
+        let key = FleetConnectionCache.Key(url: state.fleetHosts[0], tls: state.fleetTLS, options: state.connection)
+        if let cached = connectionCache.withLockedValue({ $0 }), cached.key == key { return cached.connection }
+        let connection = try state.fleetConnection()
+        connectionCache.withLockedValue { $0 = FleetConnectionCache(key: key, connection: connection) }
+        return connection
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -26,7 +39,7 @@ public final class AgentRunner: Sendable {
     public func checkinOnce() async throws(FlotillaError) -> Outcome {
         var state = try vault.loadEnrolled()
         guard !state.unenrolled else { return .unenrolled }
-        let connection = try state.fleetConnection()
+        let connection = try connection(for: state)
         // A refused revision counts as seen, so it is not sent again; the agent says why it is degraded.
         let seenRevision = max(state.policyRevision, state.rejectedPolicyRevision ?? 0)
         let request = CheckinRequest(
@@ -176,4 +189,15 @@ public struct Backoff: Sendable {
     }
 
     public mutating func reset() { failures = 0 }
+}
+
+/// A Fleet connection and what it was made from.
+struct FleetConnectionCache: Sendable {
+    struct Key: Equatable, Sendable {
+        var url: String
+        var tls: TLSSettings
+        var options: FleetConnectionOptions
+    }
+    var key: Key
+    var connection: FleetConnection
 }

@@ -1,24 +1,7 @@
 import FleetTLS
 import Foundation
-
-/// A Fleet Server URL taken apart: `https://fleet.example.com:8220/base`.
-public struct FleetEndpoint: Sendable, Equatable {
-    public let host: String
-    public let port: Int
-    public let basePath: String
-
-    public init(url: String) throws(FlotillaError) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty else {
-            throw FlotillaError("\(url) is not a URL", hint: "give the Fleet Server URL, like https://fleet.example.com:8220")
-        }
-        guard scheme == "https" else {
-            throw FlotillaError("\(url) is not an https:// URL", hint: "Fleet Server is reached over TLS; use https://")
-        }
-        self.host = host
-        self.port = components.port ?? 443
-        self.basePath = components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path
-    }
-}
+import NIOCore
+import NIOHTTP1
 
 /// How the agent reaches Fleet Server, TLS aside: headers sent with every request, a proxy, and for a Fleet Server
 /// running in this process, the loopback port to dial.
@@ -65,43 +48,34 @@ public struct FleetConnectionOptions: Codable, Sendable, Equatable {
     }
 }
 
-/// Requests to one Fleet Server over Flotilla's TLS client, with answers decoded or turned into sentences.
+/// Requests to one Fleet Server over the agent's HTTP client, which keeps the connection alive between them.
 public struct FleetConnection: Sendable {
-    public let endpoint: FleetEndpoint
+    public let endpoint: HTTPEndpoint
     public let tls: TLSClientContext
     public let options: FleetConnectionOptions
-    let proxy: HTTPProxy?
+    let client: HTTPClient
 
     public init(url: String, tls: TLSSettings, options: FleetConnectionOptions = FleetConnectionOptions()) throws(FlotillaError) {
-        self.endpoint = try FleetEndpoint(url: url)
+        self.endpoint = try HTTPEndpoint(url: url)
         self.tls = try TLSClientContext(settings: tls, role: "Fleet Server")
         self.options = options
-        self.proxy = try options.proxy(for: endpoint.host)
-    }
-
-    public struct Answer: Sendable {
-        public var status: Int
-        public var body: Data
-        public var headers: [String: String]
-
-        /// The contract's error message, when the body is one.
-        public var message: String {
-            (try? JSONDecoder().decode([String: JSONScalarText].self, from: body))?["message"]?.text ?? String(decoding: body, as: UTF8.self)
-        }
-    }
-
-    public func send(_ method: String, _ path: String, body: Data? = nil, authorization: String? = nil, timeout: Double = 60) async throws(FlotillaError) -> Answer {
-        var headers = options.headers
-        headers["User-Agent"] = "flotilla-agent"
-        if let authorization { headers["Authorization"] = authorization }
         let local = options.localFleetServerPort
-        let response = try await TLSProbe.send(
-            method: method, host: endpoint.host, port: endpoint.port, path: endpoint.basePath + path, headers: headers,
-            body: body.map { String(decoding: $0, as: UTF8.self) }, client: tls,
-            connectHost: local == nil ? nil : "127.0.0.1", connectPort: local, proxy: proxy,
-            timeout: .milliseconds(Int64(timeout * 1000))
+        self.client = try HTTPClient(
+            endpoint: endpoint, tls: self.tls, proxy: try options.proxy(for: endpoint.host),
+            dialHost: local == nil ? nil : "127.0.0.1", dialPort: local, headers: options.headers, role: "Fleet Server"
         )
-        return Answer(status: response.status, body: Data(response.body.utf8), headers: response.headers)
+    }
+
+    public typealias Answer = HTTPResponse
+
+    /// Sends a request with a JSON body to Fleet Server.
+    public func send(_ method: String, _ path: String, body: Data? = nil, authorization: String? = nil, timeout: Double = 60) async throws(FlotillaError) -> Answer {
+        var headers: [String: String] = [:]
+        if let authorization { headers["Authorization"] = authorization }
+        if body != nil { headers["Content-Type"] = "application/json" }
+        return try await client.send(
+            HTTPMethod(rawValue: method), path, body: body.map { ByteBuffer(bytes: $0) }, headers: headers, timeout: timeout
+        )
     }
 }
 

@@ -19,7 +19,7 @@ public enum HandshakeDiagnosis {
         let ownCertificate = client?.identity.map { "this client's certificate \($0.certificate.displayName)" }
         let codes = boringSSLCodes(error)
         if codes.contains("CERTIFICATE_REQUIRED") || (ownCertificate == nil && codes.contains("HANDSHAKE_FAILURE") && codes.contains("ALERT")) {
-            return FlotillaError("The \(server) requires a client certificate and none was given", hint: "give the agent's certificate and key (--elastic-agent-cert, --elastic-agent-cert-key)")
+            return FlotillaError("The \(server) requires a client certificate and none was given", hint: "give the client certificate and key (\(client?.certificateFlag ?? "--elastic-agent-cert, --elastic-agent-cert-key"))")
         }
         if codes.contains("ALERT_UNKNOWN_CA") {
             return FlotillaError("The \(server) does not trust \(ownCertificate ?? "this client's certificate"): it is not signed by a CA the server checks client certificates with", hint: "issue the client certificate from the CA in the server's certificate_authorities, or add its CA there")

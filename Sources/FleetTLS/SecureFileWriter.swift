@@ -3,7 +3,11 @@ import Foundation
 /// Writes files whole or not at all: into a temporary file beside the target, then renamed over it.
 /// Keys and passphrases are created 0600 from the start, so no other user can read them even for a moment.
 public enum SecureFileWriter {
-    public static func write(_ text: String, to path: String, secret: Bool) throws(FlotillaError) {
+    /// - Parameters:
+    ///   - secret: create the file 0600.
+    ///   - durable: `fsync` before the rename; files that are only a hint (a queue's acknowledged position, which
+    ///     at worst makes events be sent again) skip it to stay cheap.
+    public static func write(_ text: String, to path: String, secret: Bool, durable: Bool = true) throws(FlotillaError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         do {
@@ -18,7 +22,7 @@ public enum SecureFileWriter {
         }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor) == 0
+        let synced = !durable || fsync(descriptor) == 0
         close(descriptor)
         guard written == bytes.count, synced, rename(temporary, path) == 0 else {
             unlink(temporary)

@@ -17,8 +17,15 @@ public struct TLSClientContext: @unchecked Sendable {  // NIOSSLContext is threa
 
     /// The flag that names this link's CAs, for hints ("--certificate-authorities", "--fleet-server-es-ca").
     public let caFlag: String
+    /// Where this link's client certificate and key are given, for hints.
+    public let certificateFlag: String
 
-    public init(settings: TLSSettings, role: String = "Fleet Server", caFlag: String = "--certificate-authorities") throws(FlotillaError) {
+    public init(
+        settings: TLSSettings,
+        role: String = "Fleet Server",
+        caFlag: String = "--certificate-authorities",
+        certificateFlag: String = "--elastic-agent-cert, --elastic-agent-cert-key"
+    ) throws(FlotillaError) {
         if settings.verificationMode == .none, !settings.certificateAuthorities.isEmpty || !settings.caSha256.isEmpty {
             throw FlotillaError(
                 "The \(role) connection has verification_mode none together with CAs or pins that would then be ignored",
@@ -28,6 +35,7 @@ public struct TLSClientContext: @unchecked Sendable {  // NIOSSLContext is threa
         self.settings = settings
         self.role = role
         self.caFlag = caFlag
+        self.certificateFlag = certificateFlag
         self.identity = try TLSIdentity.load(from: settings, role: "client certificate for the \(role)")
         self.authorities = try CertificateFiles.loadAuthorities(settings.certificateAuthorities, role: "\(role) CA")
         var configuration = TLSConfiguration.makeClientConfiguration()

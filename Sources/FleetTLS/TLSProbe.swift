@@ -50,43 +50,35 @@ public enum TLSProbe {
         timeout: TimeAmount = .seconds(15),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(FlotillaError) -> Response {
-        let server = "\(client.role) at \(host):\(port)"
+        let transport = ClientTransport(host: host, port: port, tls: client, proxy: proxy, dialHost: connectHost, dialPort: connectPort, role: client.role)
         let report = HandshakeReport()
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         if let body { request += "Content-Length: \(body.utf8.count)\r\nContent-Type: application/json\r\n" }
         request += "\r\n" + (body ?? "")
+        let channel = try await transport.connect(report: report, group: group) { channel in
+            // A server that never answers or never closes must not hold the probe forever.
+            channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+            return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
         do {
-            let bytes = try await ClientBootstrap(group: group)
-                .connectTimeout(.seconds(10))
-                .connect(host: proxy?.host ?? connectHost ?? host, port: proxy?.port ?? connectPort ?? port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        // A server that never answers or never closes must not hold the probe forever.
-                        channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
-                        if let proxy {
-                            try channel.pipeline.syncOperations.addHandler(ProxyTunnelHandler(targetHost: connectHost ?? host, targetPort: connectPort ?? port, proxy: proxy))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(client.makeHandler(host: host, report: report))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
+            let bytes = try await channel.executeThenClose { inbound, outbound in
+                do {
+                    try await outbound.write(ByteBuffer(string: request))
+                } catch {
+                    // The write fails because the handshake did; the handshake's own error comes inbound.
+                    for try await _ in inbound {}
+                    throw error
                 }
-                .executeThenClose { inbound, outbound in
-                    do {
-                        try await outbound.write(ByteBuffer(string: request))
-                    } catch {
-                        // The write fails because the handshake did; the handshake's own error comes inbound.
-                        for try await _ in inbound {}
-                        throw error
-                    }
-                    var received = ByteBuffer()
-                    for try await var chunk in inbound {
-                        received.writeBuffer(&chunk)
-                    }
-                    return received
+                var received = ByteBuffer()
+                for try await var chunk in inbound {
+                    received.writeBuffer(&chunk)
                 }
+                return received
+            }
             let text = String(buffer: bytes)
             guard text.hasPrefix("HTTP/") else {
-                throw FlotillaError("The \(server) closed the connection without an HTTP answer", hint: "check that it is an HTTPS server and look at its log")
+                throw FlotillaError("The \(transport.server) closed the connection without an HTTP answer", hint: "check that it is an HTTPS server and look at its log")
             }
             let headEnd = text.range(of: "\r\n\r\n")
             let head = headEnd.map { String(text[..<$0.lowerBound]) } ?? text
@@ -102,15 +94,8 @@ public enum TLSProbe {
                 body: headEnd.map { String(text[$0.upperBound...]) } ?? "",
                 serverChain: report.serverChain
             )
-        } catch let error as FlotillaError {
-            throw error
-        } catch let refusal as ProxyTunnelError {
-            throw FlotillaError("The proxy at \(refusal.proxy) refused to open a tunnel to \(refusal.target) (\(refusal.statusLine))", hint: "check --proxy-url and --proxy-header, and that the proxy allows CONNECT to that port")
         } catch {
-            if let proxy, let failure = ConnectFailure(error) {
-                throw FlotillaError("Cannot reach the proxy at \(proxy.display): \(failure)", hint: "check --proxy-url, or pass --proxy-disabled to connect directly")
-            }
-            throw HandshakeDiagnosis.clientFailure(error, server: server, report: report, client: client)
+            throw transport.explain(error, report: report)
         }
     }
 }

@@ -43,7 +43,7 @@ struct AgentEnrollmentOptions: ParsableArguments {
             throw FlotillaError("--proxy-disabled cannot be combined with --proxy-url", hint: "drop one of them")
         }
         // A proxy taken from this shell's HTTPS_PROXY is kept: the agent's service will not have this environment.
-        let host = try FleetEndpoint(url: url).host
+        let host = try HTTPEndpoint(url: url, field: "--url").host
         let fromEnvironment = proxyURL == nil && !proxyDisabled ? try HTTPProxy.fromEnvironment(for: host) : nil
         let options = FleetConnectionOptions(
             headers: try Self.keyValues(header, flag: "--header"),

@@ -73,7 +73,7 @@ struct AgentSetupOptions: ParsableArguments {
         }
         _ = try TLSServerContext(settings: configuration.tls, role: "Fleet Server")  // files, key match, passphrase
         if agentTLS.verificationMode == .full {
-            try CertificateCheck.requireCovers(certificate, host: try FleetEndpoint(url: enrollment.url).host, flag: "--fleet-server-cert", urlFlag: "--url")
+            try CertificateCheck.requireCovers(certificate, host: try HTTPEndpoint(url: enrollment.url, field: "--url").host, flag: "--fleet-server-cert", urlFlag: "--url")
         }
         try store.tls.apply(to: &configuration)
         // The agent's service will not have this shell's environment: a password must come from a file.

@@ -1,0 +1,162 @@
+import FleetTLS
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The agent's one HTTP client, for Fleet Server and for outputs: HTTP/1.1 on NIO's codec over `ClientTransport`
+/// (proxy tunnel, Flotilla's TLS and its explanations), with kept-alive connections, chunked responses, gzip
+/// request bodies, header checks and a time limit on every request.
+///
+/// AsyncHTTPClient is not used because its TLS configuration cannot carry FleetTLS's verification callback (pins,
+/// `verification_mode`, the reason for a refusal).
+public final class HTTPClient: Sendable {
+    public let endpoint: HTTPEndpoint
+    public let transport: ClientTransport
+    /// Headers sent with every request (`--header`, an output's `headers`).
+    let headers: [String: String]
+    private let idle = NIOLockedValueBox<[any Channel]>([])
+    /// Kept-alive connections beyond this many are closed rather than pooled.
+    let maximumIdle = 4
+
+    /// - Parameters:
+    ///   - endpoint: the server's URL.
+    ///   - tls: the link's TLS client; required for https, ignored for http.
+    ///   - headers: sent with every request; refused here when they hold line breaks.
+    ///   - headersField: where `headers` were given, for that refusal.
+    public init(
+        endpoint: HTTPEndpoint,
+        tls: TLSClientContext?,
+        proxy: HTTPProxy? = nil,
+        dialHost: String? = nil,
+        dialPort: Int? = nil,
+        headers: [String: String] = [:],
+        headersField: String = "--header",
+        role: String
+    ) throws(FlotillaError) {
+        try HTTPHeaderCheck.validate(headers, field: headersField)
+        if let proxy { try HTTPHeaderCheck.validate(proxy.headers, field: "the proxy headers") }
+        self.endpoint = endpoint
+        self.headers = headers
+        self.transport = ClientTransport(
+            host: endpoint.host, port: endpoint.port, tls: endpoint.secure ? tls : nil, proxy: proxy,
+            dialHost: dialHost, dialPort: dialPort, role: role
+        )
+    }
+
+    deinit {
+        for channel in idle.withLockedValue({ $0 }) { channel.close(promise: nil) }
+    }
+
+    /// Sends one request and reads its whole response.
+    /// - Parameters:
+    ///   - path: appended to the endpoint's base path.
+    ///   - extraHeaders: this request's own headers (authorization, content type); checked like the others.
+    ///   - gzip: compress the body and say so with `Content-Encoding: gzip`.
+    ///   - timeout: from the moment the request is written until the end of the response.
+    public func send(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: ByteBuffer? = nil,
+        headers extraHeaders: [String: String] = [:],
+        gzip: Bool = false,
+        timeout: Double = 60
+    ) async throws(FlotillaError) -> HTTPResponse {
+        try HTTPHeaderCheck.validate(extraHeaders, field: "the request headers")
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: endpoint.basePath + path)
+        let defaultPort = endpoint.secure ? 443 : 80
+        head.headers.add(name: "Host", value: endpoint.port == defaultPort ? endpoint.host : "\(endpoint.host):\(endpoint.port)")
+        head.headers.add(name: "User-Agent", value: "flotilla-agent/\(AgentMetadata.version)")
+        for (name, value) in headers.merging(extraHeaders, uniquingKeysWith: { $1 }) { head.headers.replaceOrAdd(name: name, value: value) }
+        var payload = body
+        if gzip, let plain = body {
+            payload = Gzip.compress(plain)
+            head.headers.replaceOrAdd(name: "Content-Encoding", value: "gzip")
+        }
+        head.headers.replaceOrAdd(name: "Content-Length", value: "\(payload?.readableBytes ?? 0)")
+
+        // A kept-alive connection may have been closed by the server meanwhile: a request that got no answer on
+        // one is sent once more on a new connection.
+        if let channel = takeIdle() {
+            do {
+                return try await exchange(head, payload, on: channel, report: nil, timeout: timeout)
+            } catch HTTPExchangeError.closed(answered: false) {
+            } catch {
+                throw explain(error, report: nil, timeout: timeout)
+            }
+        }
+        let report = HandshakeReport()
+        let channel = try await transport.connect(report: report) { channel in
+            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+            try channel.pipeline.syncOperations.addHandler(HTTPExchangeHandler())
+            return channel
+        }
+        do {
+            return try await exchange(head, payload, on: channel, report: report, timeout: timeout)
+        } catch {
+            channel.close(promise: nil)
+            throw explain(error, report: report, timeout: timeout)
+        }
+    }
+
+    /// Closes the pooled connections.
+    public func close() {
+        for channel in idle.withLockedValue({ list in defer { list.removeAll() }; return list }) { channel.close(promise: nil) }
+    }
+
+    private func exchange(_ head: HTTPRequestHead, _ body: ByteBuffer?, on channel: any Channel, report: HandshakeReport?, timeout: Double) async throws -> HTTPResponse {
+        let promise = channel.eventLoop.makePromise(of: HTTPResponse.self)
+        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            promise.fail(HTTPExchangeError.timedOut)
+            channel.close(promise: nil)
+        }
+        channel.writeAndFlush(HTTPExchange(head: head, body: body, promise: promise)).whenFailure { error in
+            // A failed write is usually the handshake failing; its own error follows inbound and wins the race.
+            channel.eventLoop.scheduleTask(in: .milliseconds(200)) { promise.fail(error) }
+        }
+        defer { deadline.cancel() }
+        let response = try await promise.futureResult.get()
+        giveBack(channel)
+        return response
+    }
+
+    private func takeIdle() -> (any Channel)? {
+        idle.withLockedValue { list in
+            while let channel = list.popLast() {
+                if channel.isActive { return channel }
+            }
+            return nil
+        }
+    }
+
+    private func giveBack(_ channel: any Channel) {
+        // The handler closes a connection the server asked to close; it may not be inactive yet, so check both.
+        channel.eventLoop.execute { [idle, maximumIdle] in
+            guard channel.isActive else { return }
+            let kept = idle.withLockedValue { list in
+                guard list.count < maximumIdle else { return false }
+                list.append(channel)
+                return true
+            }
+            if !kept { channel.close(promise: nil) }
+        }
+    }
+
+    private func explain(_ error: any Error, report: HandshakeReport?, timeout: Double) -> FlotillaError {
+        switch error {
+        case HTTPExchangeError.timedOut:
+            return FlotillaError("The \(transport.server) did not answer within \(Int(timeout)) s", hint: "check that it runs and is not overloaded")
+        case HTTPExchangeError.responseTooLarge(let limit):
+            return FlotillaError("The \(transport.server) sent a response larger than \(limit >> 20) MiB", hint: "check that the URL points at the right server")
+        case HTTPExchangeError.closed:
+            // A handshake that failed after it seemed to start closes the connection too: say which if known.
+            if report?.rejection != nil { return transport.explain(error, report: report) }
+            return FlotillaError("The \(transport.server) closed the connection before answering", hint: "look at its log; it may have refused this client")
+        case is HTTPParserError:
+            return FlotillaError("The \(transport.server) answered with something that is not HTTP", hint: "check the URL's scheme and port")
+        default:
+            return transport.explain(error, report: report)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import FleetTLS
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// Moves events from one queue to one output, for every kind of output: batches, retries with backoff, the
+/// dead-letter file, and the acknowledgement that lets the queue drop a batch and the inputs' positions advance.
+/// A batch is acknowledged only once every event in it landed or was dead-lettered, so delivery is at-least-once.
+public final class OutputWorker: Sendable {
+    public let id: String
+    public let queue: DiskQueue
+    let registry: FileRegistry
+    let deadLetters: DeadLetterFile
+    let logger: Logger
+    public let health = HealthCell()
+    /// Events delivered, refused for good, and requests that failed whole, since the agent started.
+    public let delivered = HealthCounter()
+    public let refused = HealthCounter()
+    public let failedRequests = HealthCounter()
+    private struct Current {
+        var output: any AgentOutput
+        var settings: OutputSettings
+        /// Set when newer settings were refused: the sentence the output's health carries along.
+        var keptBecause: String?
+    }
+    private let current: NIOLockedValueBox<Current>
+
+    public init(output: any AgentOutput, settings: OutputSettings, queue: DiskQueue, registry: FileRegistry, deadLetters: DeadLetterFile, logger: Logger) {
+        self.id = output.id
+        self.queue = queue
+        self.registry = registry
+        self.deadLetters = deadLetters
+        self.logger = logger
+        self.current = NIOLockedValueBox(Current(output: output, settings: settings))
+    }
+
+    public var settings: OutputSettings { current.withLockedValue { $0.settings } }
+
+    /// Puts new settings in place between two requests; the old output's connections close.
+    public func replace(with output: any AgentOutput, settings: OutputSettings) {
+        let old = current.withLockedValue { current in
+            defer { current = Current(output: output, settings: settings) }
+            return current.output
+        }
+        old.close()
+    }
+
+    /// Records that newer settings were refused, so the output reports degraded while the old ones deliver.
+    public func keep(because reason: String?) {
+        current.withLockedValue { $0.keptBecause = reason }
+        if let reason { health.set(.degraded, reason) }
+    }
+
+    public func run() async {
+        var failures = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
+        health.set(.healthy, "Waiting for events")
+        while !Task.isCancelled {
+            await queue.waitForEvents()
+            let (output, settings) = current.withLockedValue { ($0.output, $0.settings) }
+            // A batch that is not full waits a moment for more, so small trickles do not become one request each.
+            if await queue.figures.events < output.batchSize {
+                try? await Task.sleep(for: .milliseconds(Int64(output.flushInterval * 1000)))
+            }
+            if Task.isCancelled { return }
+            guard let batch = await queue.read(maximum: output.batchSize) else { continue }
+            guard await deliver(batch, backoff: &failures, settings: settings) else { return }
+            var last: [String: UInt64] = [:]
+            // The last event of a source in queue order is where it resumes (after a truncation that is lower).
+            for event in batch.events where !event.source.isEmpty { last[event.source] = event.offset }
+            for (source, offset) in last { registry.advance(source, to: offset) }
+            do {
+                try await queue.acknowledge(batch)
+            } catch {
+                logger.error("\(error.description)")
+            }
+        }
+    }
+
+    /// Sends a batch until every event landed or was refused for good; `false` when stopped before that.
+    func deliver(_ batch: QueueBatch, backoff: inout Backoff, settings: OutputSettings) async -> Bool {
+        var pending = Array(batch.events.indices)
+        var itemRetries = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
+        while !pending.isEmpty {
+            if Task.isCancelled { return false }
+            let output = current.withLockedValue { $0.output }
+            let result: PublishResult
+            do {
+                result = try await output.publish(pending.map { batch.events[$0] })
+            } catch {
+                failedRequests.add()
+                let delay = backoff.next()
+                report(.failed, "\(error.description); \(pending.count) events kept, retrying in \(Int(delay.rounded(.up))) s")
+                do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return false }
+                continue
+            }
+            backoff.reset()
+            if !result.refused.isEmpty {
+                let entries = result.refused.map { (event: batch.events[pending[$0.position]], refusal: $0) }
+                do {
+                    try deadLetters.write(entries, output: id)
+                } catch {
+                    // Without the dead-letter file the events would be lost: keep them and try again.
+                    report(.failed, error.description)
+                    do { try await Task.sleep(for: .seconds(5)) } catch { return false }
+                    continue
+                }
+                refused.add(entries.count)
+                logger.warning("Output \(id) refused \(entries.count) events for good (\(result.refused[0].reason)); they are in \(deadLetters.path)")
+            }
+            delivered.add(pending.count - result.retry.count - result.refused.count)
+            pending = result.retry.map { pending[$0] }
+            if !pending.isEmpty {
+                let delay = itemRetries.next()
+                report(.degraded, "The output asked for \(pending.count) events to be sent again (too many requests or a server error); retrying in \(Int(delay.rounded(.up))) s")
+                do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return false }
+            }
+        }
+        let kept = current.withLockedValue { $0.keptBecause }
+        if let kept {
+            health.set(.degraded, kept)
+        } else {
+            let dead = refused.value
+            report(.healthy, "Delivering" + (dead > 0 ? "; \(dead) events refused for good are in \(deadLetters.path)" : ""))
+        }
+        return true
+    }
+
+    /// Sets the health and logs it when the sentence changes, so a long outage is one line, not one per retry.
+    func report(_ status: UnitHealth.Status, _ message: String) {
+        let before = health.current
+        health.set(status, message)
+        guard before.status != status else { return }
+        switch status {
+        case .healthy: logger.info("Output \(id): \(message)")
+        default: logger.warning("Output \(id): \(message)")
+        }
+    }
+}

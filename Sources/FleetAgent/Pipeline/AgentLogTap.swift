@@ -1,0 +1,76 @@
+import Logging
+import NIOConcurrencyHelpers
+
+/// Keeps the agent's own recent log lines for the monitoring input, in a bounded buffer (oldest dropped), and
+/// lets them through to the log handler the agent prints with.
+public final class AgentLogTap: Sendable {
+    /// One log line as the monitoring input ships it.
+    public struct Line: Sendable {
+        public var timestamp: [UInt8]
+        public var level: Logger.Level
+        public var label: String
+        public var message: String
+    }
+
+    private struct State {
+        var lines: [Line] = []
+        var dropped = 0
+    }
+    private let state = NIOLockedValueBox(State())
+    let capacity: Int
+
+    public init(capacity: Int = 2000) {
+        self.capacity = capacity
+    }
+
+    func record(_ line: Line) {
+        state.withLockedValue { state in
+            state.lines.append(line)
+            if state.lines.count > capacity {
+                state.lines.removeFirst(state.lines.count - capacity)
+                state.dropped += 1
+            }
+        }
+    }
+
+    /// Takes the lines kept so far.
+    func drain() -> [Line] {
+        state.withLockedValue { state in
+            defer { state.lines.removeAll() }
+            return state.lines
+        }
+    }
+
+    /// A log handler that records each line here and hands it to `upstream`.
+    public func handler(label: String, upstream: any LogHandler) -> any LogHandler {
+        TapLogHandler(label: label, tap: self, upstream: upstream)
+    }
+}
+
+/// Records what it logs in an `AgentLogTap`, then logs it with the handler the agent prints with.
+struct TapLogHandler: LogHandler {
+    let label: String
+    let tap: AgentLogTap
+    var upstream: any LogHandler
+
+    var metadata: Logger.Metadata {
+        get { upstream.metadata }
+        set { upstream.metadata = newValue }
+    }
+
+    var logLevel: Logger.Level {
+        get { upstream.logLevel }
+        set { upstream.logLevel = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { upstream[metadataKey: key] }
+        set { upstream[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var clock = EventClock()
+        tap.record(AgentLogTap.Line(timestamp: clock.quotedNow(), level: event.level, label: label, message: "\(event.message)"))
+        upstream.log(event: event)
+    }
+}
