@@ -14,10 +14,14 @@ public final class AgentRunner: Sendable {
     /// anew when the state points elsewhere.
     private let connectionCache = NIOLockedValueBox<FleetConnectionCache?>(nil)
 
-    public init(vault: AgentVault, logger: Logger, pollTimeout: Double = 300) {
+    /// The inputs, queues and outputs the policy names; `nil` runs the control path only.
+    public let pipeline: DataPipeline?
+
+    public init(vault: AgentVault, logger: Logger, pollTimeout: Double = 300, pipeline: DataPipeline? = nil) {
         self.vault = vault
         self.logger = logger
         self.pollTimeout = pollTimeout
+        self.pipeline = pipeline
     }
 
     /// The connection for `state`, reused while the Fleet host, its TLS and the options stay the same.
@@ -42,10 +46,13 @@ public final class AgentRunner: Sendable {
         let connection = try connection(for: state)
         // A refused revision counts as seen, so it is not sent again; the agent says why it is degraded.
         let seenRevision = max(state.policyRevision, state.rejectedPolicyRevision ?? 0)
+        // The agent is degraded by a refused policy first, then by its worst unit ("output default: ...").
+        let worst = await pipeline?.worstUnit()
+        let message = state.rejectionReason ?? worst.map { "\($0.component): \($0.health.message)" } ?? "Running"
         let request = CheckinRequest(
-            status: state.rejectionReason == nil ? CheckinStatus.online.rawValue : CheckinStatus.degraded.rawValue,
-            message: state.rejectionReason ?? "Running", ackToken: state.ackToken,
-            localMetadata: AgentMetadata.local(), pollTimeout: formatGoDuration(pollTimeout),
+            status: state.rejectionReason == nil && worst == nil ? CheckinStatus.online.rawValue : CheckinStatus.degraded.rawValue,
+            message: message, ackToken: state.ackToken,
+            localMetadata: AgentMetadata.local(), components: await pipeline?.components(), pollTimeout: formatGoDuration(pollTimeout),
             agentPolicyID: state.policyId, policyRevisionIdx: Int64(seenRevision)
         )
         let answer = try await connection.send(
@@ -136,6 +143,7 @@ public final class AgentRunner: Sendable {
         if let id = policy["id"]?.stringValue { state.policyId = id }
         state.rejectedPolicyRevision = nil
         state.rejectionReason = nil
+        await pipeline?.apply(policy)
         logger.info("Applied policy", metadata: ["policy": "\(state.policyId)", "revision": "\(revision)"])
         return nil
     }
@@ -156,6 +164,13 @@ public final class AgentRunner: Sendable {
     /// Checks in until unenrolled or cancelled. Errors back off from one second up to ten minutes, with jitter so a
     /// fleet does not retry in step; state is never deleted because of an error.
     public func run() async {
+        // Inputs resume at once from the last applied policy, before Fleet Server answers.
+        if let pipeline, let policy = try? vault.loadEnrolled().policy { await pipeline.apply(policy) }
+        await checkInUntilStopped()
+        await pipeline?.stop()
+    }
+
+    func checkInUntilStopped() async {
         var backoff = Backoff()
         while !Task.isCancelled {
             do {

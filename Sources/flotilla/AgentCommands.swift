@@ -47,8 +47,10 @@ struct Run: AsyncParsableCommand {
         }
         let vault = location.vault
         let state = try vault.loadEnrolled()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: seconds)
+        let tap = AgentLogTap()
+        LoggingSystem.bootstrap { tap.handler(label: $0, upstream: StreamLogHandler.standardError(label: $0)) }
+        let pipeline = try DataPipeline(directory: location.path + "/data", agentID: state.agentId, logTap: tap, logger: Logger(label: "data"))
+        let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: seconds, pipeline: pipeline)
         guard let configuration = try state.localFleetServer else {
             await runner.run()
             return

@@ -106,7 +106,7 @@ public final class HTTPClient: Sendable {
     }
 
     private func exchange(_ head: HTTPRequestHead, _ body: ByteBuffer?, on channel: any Channel, report: HandshakeReport?, timeout: Double) async throws -> HTTPResponse {
-        let promise = channel.eventLoop.makePromise(of: HTTPResponse.self)
+        let promise = channel.eventLoop.makePromise(of: (HTTPResponse, Bool).self)
         let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             promise.fail(HTTPExchangeError.timedOut)
             channel.close(promise: nil)
@@ -116,8 +116,8 @@ public final class HTTPClient: Sendable {
             channel.eventLoop.scheduleTask(in: .milliseconds(200)) { promise.fail(error) }
         }
         defer { deadline.cancel() }
-        let response = try await promise.futureResult.get()
-        giveBack(channel)
+        let (response, keepAlive) = try await promise.futureResult.get()
+        if keepAlive { giveBack(channel) }
         return response
     }
 
@@ -131,16 +131,12 @@ public final class HTTPClient: Sendable {
     }
 
     private func giveBack(_ channel: any Channel) {
-        // The handler closes a connection the server asked to close; it may not be inactive yet, so check both.
-        channel.eventLoop.execute { [idle, maximumIdle] in
-            guard channel.isActive else { return }
-            let kept = idle.withLockedValue { list in
-                guard list.count < maximumIdle else { return false }
-                list.append(channel)
-                return true
-            }
-            if !kept { channel.close(promise: nil) }
+        let kept = idle.withLockedValue { list in
+            guard list.count < maximumIdle else { return false }
+            list.append(channel)
+            return true
         }
+        if !kept { channel.close(promise: nil) }
     }
 
     private func explain(_ error: any Error, report: HandshakeReport?, timeout: Double) -> FlotillaError {

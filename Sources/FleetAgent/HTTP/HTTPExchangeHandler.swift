@@ -6,7 +6,8 @@ import NIOHTTP1
 struct HTTPExchange: Sendable {
     var head: HTTPRequestHead
     var body: ByteBuffer?
-    var promise: EventLoopPromise<HTTPResponse>
+    /// Fulfilled with the response and whether the connection may carry another request.
+    var promise: EventLoopPromise<(HTTPResponse, Bool)>
 }
 
 /// Why an exchange ended without a response.
@@ -26,7 +27,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     typealias OutboundIn = HTTPExchange
     typealias OutboundOut = HTTPClientRequestPart
 
-    private var promise: EventLoopPromise<HTTPResponse>?
+    private var promise: EventLoopPromise<(HTTPResponse, Bool)>?
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
     /// Responses are read whole into memory; a server sending more than this is cut off.
@@ -72,7 +73,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
             promise = nil
             // The server's wish to close is honoured before the connection can be handed out again.
             if !head.isKeepAlive { context.close(promise: nil) }
-            pending?.succeed(response)
+            pending?.succeed((response, head.isKeepAlive))
         }
     }
 

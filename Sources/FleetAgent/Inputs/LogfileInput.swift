@@ -55,8 +55,11 @@ public final class LogfileInput: AgentInput {
                 }
                 if !events.isEmpty {
                     do {
-                        try await context.queue.append(events)
-                        if let last = events.last { context.registry.noteQueued(key, at: last.offset) }
+                        // Appended in slices, so that a full queue holds the input back within a slice of its limit.
+                        for slice in Self.slices(events) {
+                            try await context.queue.append(slice)
+                            if let last = slice.last { context.registry.noteQueued(key, at: last.offset) }
+                        }
                     } catch {
                         // The file's position did not move: the same lines are read again once the queue takes them.
                         health.set(.failed, error.description)
@@ -83,6 +86,23 @@ public final class LogfileInput: AgentInput {
                 idle = min(idle * 2, max(0.05, settings.checkInterval))
             }
         }
+    }
+
+    /// Events cut into runs of at most 64 KiB of documents.
+    static func slices(_ events: [QueuedEvent]) -> [ArraySlice<QueuedEvent>] {
+        var result: [ArraySlice<QueuedEvent>] = []
+        var start = 0
+        var bytes = 0
+        for (position, event) in events.enumerated() {
+            bytes += event.document.count
+            if bytes >= 64 << 10 {
+                result.append(events[start...position])
+                start = position + 1
+                bytes = 0
+            }
+        }
+        if start < events.count { result.append(events[start...]) }
+        return result
     }
 
     /// Globs the paths: opens new files, follows renamed ones, notices truncated ones.

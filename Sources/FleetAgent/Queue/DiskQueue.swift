@@ -115,7 +115,7 @@ public actor DiskQueue {
     public var figures: Figures { Figures(events: unackedEvents, bytes: unackedBytes, maximumBytes: maximumBytes) }
 
     /// Appends `events` if they fit; `false` when the queue is full (nothing is written then).
-    public func tryAppend(_ events: [QueuedEvent]) throws(FlotillaError) -> Bool {
+    public func tryAppend(_ events: some Collection<QueuedEvent> & Sendable) throws(FlotillaError) -> Bool {
         guard !events.isEmpty else { return true }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(events.reduce(0) { $0 + $1.document.count + 64 })
@@ -132,7 +132,7 @@ public actor DiskQueue {
     }
 
     /// Appends `events`, waiting while the queue is full: this is how a log input stops reading without dropping.
-    public func append(_ events: [QueuedEvent]) async throws(FlotillaError) {
+    public func append(_ events: some Collection<QueuedEvent> & Sendable) async throws(FlotillaError) {
         while !closed {
             if try tryAppend(events) { return }
             await withCheckedContinuation { spaceWaiters.append($0) }
