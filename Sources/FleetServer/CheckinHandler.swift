@@ -25,7 +25,8 @@ extension AgentAPI {
             agentId: agent.id, at: Date(), status: body.status, message: body.message,
             policyRevision: runningRevision, localMetadata: body.localMetadata.flatMap { try? $0.jsonData() }.map { String(decoding: $0, as: UTF8.self) },
             certificateSubject: identity?.subject, certificateFingerprint: identity?.fingerprint,
-            certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter
+            certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter,
+            components: body.components.flatMap { try? $0.jsonData() }.map { String(decoding: $0, as: UTF8.self) }
         ))
 
         let deadline = Date().addingTimeInterval(configuration.pollTimeout(agentPollTimeout: body.pollTimeoutSeconds))

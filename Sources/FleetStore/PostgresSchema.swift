@@ -61,6 +61,7 @@ enum PostgresSchema {
             "ALTER TABLE agents ADD COLUMN certificate_issuer TEXT",
             "ALTER TABLE agents ADD COLUMN certificate_not_after TIMESTAMPTZ",
         ]),
+        ("v3-components", ["ALTER TABLE agents ADD COLUMN components TEXT"]),
     ]
 
     /// An arbitrary constant naming Flotilla's migration lock.

@@ -300,6 +300,7 @@ public final class PostgresStore: Store {
                 "revision": checkin.policyRevision, "metadata": checkin.localMetadata,
                 "subject": checkin.certificateSubject, "fingerprint": checkin.certificateFingerprint,
                 "issuer": checkin.certificateIssuer, "not_after": checkin.certificateNotAfter.map(Self.timestamp),
+                "components": checkin.components,
             ]
         }
         let batch = String(decoding: try JSONSerialization.data(withJSONObject: rows.map { $0.compactMapValues { $0 } }), as: UTF8.self)
@@ -310,10 +311,11 @@ public final class PostgresStore: Store {
               certificate_subject = COALESCE(c.subject, agents.certificate_subject),
               certificate_fingerprint = COALESCE(c.fingerprint, agents.certificate_fingerprint),
               certificate_issuer = COALESCE(c.issuer, agents.certificate_issuer),
-              certificate_not_after = COALESCE(c.not_after, agents.certificate_not_after)
+              certificate_not_after = COALESCE(c.not_after, agents.certificate_not_after),
+              components = COALESCE(c.components, agents.components)
             FROM jsonb_to_recordset(\(batch)::JSONB)
               AS c(id TEXT, at TIMESTAMPTZ, status TEXT, message TEXT, revision INTEGER, metadata TEXT, subject TEXT, fingerprint TEXT,
-                issuer TEXT, not_after TIMESTAMPTZ)
+                issuer TEXT, not_after TIMESTAMPTZ, components TEXT)
             WHERE agents.id = c.id AND agents.unenrolled_at IS NULL
             """)
     }
@@ -479,7 +481,8 @@ extension AgentRecord {
             policyRevision: try row["policy_revision"].decode(Int?.self), unenrolledAt: try row["unenrolled_at"].decode(Date?.self),
             certificateSubject: try row["certificate_subject"].decode(String?.self), certificateFingerprint: try row["certificate_fingerprint"].decode(String?.self),
             certificateIssuer: try row["certificate_issuer"].decode(String?.self),
-            certificateNotAfter: try row["certificate_not_after"].decode(Date?.self)
+            certificateNotAfter: try row["certificate_not_after"].decode(Date?.self),
+            components: try row["components"].decode(String?.self)
         )
     }
 
@@ -500,7 +503,8 @@ extension AgentRecord {
                   last_status = EXCLUDED.last_status, last_message = EXCLUDED.last_message, last_checkin_at = EXCLUDED.last_checkin_at,
                   policy_revision = EXCLUDED.policy_revision, unenrolled_at = EXCLUDED.unenrolled_at,
                   certificate_subject = EXCLUDED.certificate_subject, certificate_fingerprint = EXCLUDED.certificate_fingerprint,
-                  certificate_issuer = EXCLUDED.certificate_issuer, certificate_not_after = EXCLUDED.certificate_not_after
+                  certificate_issuer = EXCLUDED.certificate_issuer, certificate_not_after = EXCLUDED.certificate_not_after,
+                  components = NULL
                 """
         }
         return query

@@ -72,14 +72,17 @@ public struct AgentRecord: Sendable, Equatable {
     public var certificateFingerprint: String?
     public var certificateIssuer: String?
     public var certificateNotAfter: Date?
+    /// JSON text of the components (inputs, outputs and their units) the agent last reported.
+    public var components: String?
 
     public init(
         id: String, policyId: String, type: String, apiKeyId: String, apiKeyHash: String, apiKeyRevoked: Bool = false,
         replaceTokenHash: String? = nil, enrolledAt: Date = Date(), tags: [String] = [], localMetadata: String = "{}",
         lastStatus: String? = nil, lastMessage: String? = nil, lastCheckinAt: Date? = nil, policyRevision: Int? = nil,
         unenrolledAt: Date? = nil, certificateSubject: String? = nil, certificateFingerprint: String? = nil,
-        certificateIssuer: String? = nil, certificateNotAfter: Date? = nil
+        certificateIssuer: String? = nil, certificateNotAfter: Date? = nil, components: String? = nil
     ) {
+        self.components = components
         self.id = id
         self.policyId = policyId
         self.type = type
@@ -154,11 +157,15 @@ public struct CheckinRecord: Sendable, Equatable {
     public var certificateFingerprint: String?
     public var certificateIssuer: String?
     public var certificateNotAfter: Date?
+    /// JSON text of the agent's components; `nil` keeps what is stored.
+    public var components: String?
 
     public init(
         agentId: String, at: Date, status: String, message: String, policyRevision: Int? = nil, localMetadata: String? = nil,
-        certificateSubject: String? = nil, certificateFingerprint: String? = nil, certificateIssuer: String? = nil, certificateNotAfter: Date? = nil
+        certificateSubject: String? = nil, certificateFingerprint: String? = nil, certificateIssuer: String? = nil, certificateNotAfter: Date? = nil,
+        components: String? = nil
     ) {
+        self.components = components
         self.agentId = agentId
         self.at = at
         self.status = status

@@ -46,6 +46,9 @@ enum SQLiteSchema {
                 ALTER TABLE agents ADD COLUMN certificate_not_after DATETIME;
                 """)
         }
+        migrator.registerMigration("v3-components") { db in
+            try db.execute(sql: "ALTER TABLE agents ADD COLUMN components TEXT")
+        }
         return migrator
     }
 }
@@ -75,7 +78,8 @@ extension AgentRecord {
             lastStatus: row["last_status"], lastMessage: row["last_message"], lastCheckinAt: row["last_checkin_at"],
             policyRevision: row["policy_revision"], unenrolledAt: row["unenrolled_at"],
             certificateSubject: row["certificate_subject"], certificateFingerprint: row["certificate_fingerprint"],
-            certificateIssuer: row["certificate_issuer"], certificateNotAfter: row["certificate_not_after"]
+            certificateIssuer: row["certificate_issuer"], certificateNotAfter: row["certificate_not_after"],
+            components: row["components"]
         )
     }
 

@@ -16,7 +16,7 @@ public final class HTTPClient: Sendable {
     public let transport: ClientTransport
     /// Headers sent with every request (`--header`, an output's `headers`).
     let headers: [String: String]
-    private let idle = NIOLockedValueBox<[any Channel]>([])
+    private let idle = NIOLockedValueBox<[(any Channel, NIOLockedValueBox<(any Error)?>)]>([])
     /// Kept-alive connections beyond this many are closed rather than pooled.
     let maximumIdle = 4
 
@@ -46,7 +46,7 @@ public final class HTTPClient: Sendable {
     }
 
     deinit {
-        for channel in idle.withLockedValue({ $0 }) { channel.close(promise: nil) }
+        for (channel, _) in idle.withLockedValue({ $0 }) { channel.close(promise: nil) }
     }
 
     /// Sends one request and reads its whole response.
@@ -78,22 +78,23 @@ public final class HTTPClient: Sendable {
 
         // A kept-alive connection may have been closed by the server meanwhile: a request that got no answer on
         // one is sent once more on a new connection.
-        if let channel = takeIdle() {
+        if let (channel, firstError) = takeIdle() {
             do {
-                return try await exchange(head, payload, on: channel, report: nil, timeout: timeout)
+                return try await exchange(head, payload, on: channel, firstError: firstError, timeout: timeout)
             } catch HTTPExchangeError.closed(answered: false) {
             } catch {
                 throw explain(error, report: nil, timeout: timeout)
             }
         }
         let report = HandshakeReport()
+        let firstError = NIOLockedValueBox<(any Error)?>(nil)
         let channel = try await transport.connect(report: report) { channel in
             try channel.pipeline.syncOperations.addHTTPClientHandlers()
-            try channel.pipeline.syncOperations.addHandler(HTTPExchangeHandler())
+            try channel.pipeline.syncOperations.addHandler(HTTPExchangeHandler(firstError: firstError))
             return channel
         }
         do {
-            return try await exchange(head, payload, on: channel, report: report, timeout: timeout)
+            return try await exchange(head, payload, on: channel, firstError: firstError, timeout: timeout)
         } catch {
             channel.close(promise: nil)
             throw explain(error, report: report, timeout: timeout)
@@ -102,38 +103,41 @@ public final class HTTPClient: Sendable {
 
     /// Closes the pooled connections.
     public func close() {
-        for channel in idle.withLockedValue({ list in defer { list.removeAll() }; return list }) { channel.close(promise: nil) }
+        for (channel, _) in idle.withLockedValue({ list in defer { list.removeAll() }; return list }) { channel.close(promise: nil) }
     }
 
-    private func exchange(_ head: HTTPRequestHead, _ body: ByteBuffer?, on channel: any Channel, report: HandshakeReport?, timeout: Double) async throws -> HTTPResponse {
+    private func exchange(
+        _ head: HTTPRequestHead, _ body: ByteBuffer?, on channel: any Channel, firstError: NIOLockedValueBox<(any Error)?>, timeout: Double
+    ) async throws -> HTTPResponse {
         let promise = channel.eventLoop.makePromise(of: (HTTPResponse, Bool).self)
         let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             promise.fail(HTTPExchangeError.timedOut)
             channel.close(promise: nil)
         }
         channel.writeAndFlush(HTTPExchange(head: head, body: body, promise: promise)).whenFailure { error in
-            // A failed write is usually the handshake failing; its own error follows inbound and wins the race.
-            channel.eventLoop.scheduleTask(in: .milliseconds(200)) { promise.fail(error) }
+            // A failed write is the connection failing (a refused tunnel, a failed handshake): its own error says why.
+            if let first = firstError.withLockedValue({ $0 }) { return promise.fail(first) }
+            channel.eventLoop.scheduleTask(in: .milliseconds(200)) { promise.fail(firstError.withLockedValue { $0 } ?? error) }
         }
         defer { deadline.cancel() }
         let (response, keepAlive) = try await promise.futureResult.get()
-        if keepAlive { giveBack(channel) }
+        if keepAlive { giveBack(channel, firstError) }
         return response
     }
 
-    private func takeIdle() -> (any Channel)? {
+    private func takeIdle() -> (any Channel, NIOLockedValueBox<(any Error)?>)? {
         idle.withLockedValue { list in
-            while let channel = list.popLast() {
-                if channel.isActive { return channel }
+            while let entry = list.popLast() {
+                if entry.0.isActive { return entry }
             }
             return nil
         }
     }
 
-    private func giveBack(_ channel: any Channel) {
+    private func giveBack(_ channel: any Channel, _ firstError: NIOLockedValueBox<(any Error)?>) {
         let kept = idle.withLockedValue { list in
             guard list.count < maximumIdle else { return false }
-            list.append(channel)
+            list.append((channel, firstError))
             return true
         }
         if !kept { channel.close(promise: nil) }

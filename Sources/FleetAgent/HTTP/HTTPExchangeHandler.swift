@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -32,9 +33,13 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     private var body = ByteBuffer()
     /// Responses are read whole into memory; a server sending more than this is cut off.
     let maximumBody: Int
+    /// The first error the connection met, kept for an exchange written after it (a proxy that refused the tunnel
+    /// closes the connection before the request reaches this handler).
+    let firstError: NIOLockedValueBox<(any Error)?>
 
-    init(maximumBody: Int = 64 << 20) {
+    init(maximumBody: Int = 64 << 20, firstError: NIOLockedValueBox<(any Error)?>) {
         self.maximumBody = maximumBody
+        self.firstError = firstError
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise writePromise: EventLoopPromise<Void>?) {
@@ -78,6 +83,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        firstError.withLockedValue { if $0 == nil { $0 = error } }
         fail(error)
         context.close(promise: nil)
     }

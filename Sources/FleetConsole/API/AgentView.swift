@@ -43,6 +43,10 @@ struct AgentView: Sendable {
     var metadata: JSONValue { (try? JSONValue(data: Data(record.localMetadata.utf8))) ?? .object([:]) }
     var hostName: String { metadata[["host", "hostname"]]?.stringValue ?? metadata[["host", "name"]]?.stringValue ?? "—" }
     var version: String { metadata[["elastic", "agent", "version"]]?.stringValue ?? "—" }
+    /// The inputs and outputs the agent last reported, as Elastic Agent's `components`.
+    var components: [JSONValue] {
+        record.components.flatMap { try? JSONValue(data: Data($0.utf8)) }?.arrayValue ?? []
+    }
     var certificateDaysLeft: Int? {
         record.certificateNotAfter.map { Int(($0.timeIntervalSince(now) / 86_400).rounded(.down)) }
     }
@@ -60,6 +64,7 @@ struct AgentView: Sendable {
         if let status = record.lastStatus { item["last_checkin_status"] = .string(status) }
         if let message = record.lastMessage, !message.isEmpty { item["last_checkin_message"] = .string(message) }
         if let unenrolled = record.unenrolledAt { item["unenrolled_at"] = .string(RFC3339.string(from: unenrolled)) }
+        if !components.isEmpty { item["components"] = .array(components) }
         if let subject = record.certificateSubject {
             var certificate: JSONValue = ["subject": .string(subject)]
             if let fingerprint = record.certificateFingerprint { certificate["sha256"] = .string(fingerprint) }

@@ -1461,11 +1461,14 @@ components:
           type: string
         type:
           type: string
-          description: elasticsearch.
+          description: elasticsearch, remote_elasticsearch or file.
         hosts:
           type: array
           items:
             type: string
+        path:
+          type: string
+          description: The file output's directory on the agents' hosts.
         is_default:
           type: boolean
         is_default_monitoring:
@@ -1487,6 +1490,8 @@ components:
                 key:
                   $ref: '#/components/schemas/secret_reference'
             api_key:
+              $ref: '#/components/schemas/secret_reference'
+            service_token:
               $ref: '#/components/schemas/secret_reference'
     output_ssl:
       type: object
@@ -1551,13 +1556,18 @@ components:
           nullable: true
           enum:
             - elasticsearch
+            - remote_elasticsearch
+            - file
             - null
         hosts:
           type: array
-          description: http:// or https:// URLs.
-          minItems: 1
+          description: http:// or https:// URLs; at least one, except for a file output.
           items:
             type: string
+        path:
+          type: string
+          nullable: true
+          description: A file output's absolute directory on the agents' hosts.
         is_default:
           type: boolean
           nullable: true
@@ -1603,6 +1613,10 @@ components:
           type: string
           nullable: true
           description: id:key or its base64 form; stored sealed and never shown.
+        service_token:
+          type: string
+          nullable: true
+          description: A remote Elasticsearch cluster's service token; stored sealed and never shown.
         secrets:
           type: object
           nullable: true
@@ -1614,7 +1628,6 @@ components:
         - type: object
           required:
             - name
-            - hosts
 
     proxy:
       type: object
@@ -2033,6 +2046,35 @@ components:
         local_metadata:
           description: What the agent said about itself (host, elastic.agent...), as it sent it; normally an object.
           nullable: true
+        components:
+          type: array
+          description: >-
+            The inputs and outputs the agent runs, as it last reported them: one component per input type and
+            output, each with units for its inputs and its output.
+          items:
+            type: object
+            properties:
+              id:
+                type: string
+              type:
+                type: string
+              status:
+                type: string
+              message:
+                type: string
+              units:
+                type: array
+                items:
+                  type: object
+                  properties:
+                    id:
+                      type: string
+                    type:
+                      type: string
+                    status:
+                      type: string
+                    message:
+                      type: string
         client_certificate:
           type: object
           required:

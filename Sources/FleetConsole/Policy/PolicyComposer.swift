@@ -73,6 +73,8 @@ struct PolicyComposer {
         if let fingerprint = output.caTrustedFingerprint { ssl["ca_trusted_fingerprint"] = .string(fingerprint) }
         if ssl.objectValue?.isEmpty == false { section["ssl"] = ssl }
         if let apiKey = output.apiKey { section["api_key"] = .string(apiKey) }
+        if let token = output.serviceToken { section["service_token"] = .string(token) }
+        if let path = output.path { section["path"] = .string(path) }
         if let proxy = proxy(output.proxyId) { addProxy(proxy, to: &section) }
         return section
     }

@@ -40,8 +40,8 @@ enum SecretFields {
         return shown
     }
 
-    /// Inline PEM keys are secrets, and so is an API key; a key given as a path is not.
+    /// Inline PEM keys are secrets, and so are API keys and service tokens; a key given as a path is not.
     static func isSecret(_ value: String, path: [String]) -> Bool {
-        path.last == "api_key" || value.contains("-----BEGIN ")
+        path.last == "api_key" || path.last == "service_token" || value.contains("-----BEGIN ")
     }
 }

@@ -45,7 +45,18 @@ struct SettingsValidator {
 
     func check(_ output: Output) async throws(ConsoleError) {
         try requireName(output.name)
-        guard output.type == "elasticsearch" else { throw .badRequest("type: must be elasticsearch, not \(output.type)") }
+        guard Output.types.contains(output.type) else {
+            throw .badRequest("type: must be \(Output.types.joined(separator: ", ")), not \(output.type)")
+        }
+        if output.type == "file" {
+            guard let path = output.path, path.hasPrefix("/") else {
+                throw .badRequest("path: give the absolute directory the agents write their events to")
+            }
+            return
+        }
+        if output.type == "remote_elasticsearch", output.serviceToken == nil, output.apiKey == nil {
+            throw .badRequest("service_token: a remote Elasticsearch output needs the remote cluster's service token (or an api_key)")
+        }
         guard !output.hosts.isEmpty else { throw .badRequest("hosts: give at least one URL") }
         for (index, url) in output.hosts.enumerated() { _ = try checkURL(url, field: "hosts[\(index)]", schemes: ["https", "http"]) }
         try checkProxy(output.proxyId)

@@ -68,6 +68,11 @@ enum Templates {
     <dt>Version</dt><dd>{{version}}</dd><dt>Enrolled</dt><dd>{{enrolled}}</dd><dt>Last check-in</dt><dd>{{lastCheckinRelative}} ({{lastCheckin}})</dd>
     <dt>Client certificate</dt><dd>{{#certificate}}{{certificate}}, issued by {{issuer}}; {{certificateExpiry}}<div class="sub mono">SHA-256 {{fingerprint}}</div>{{/certificate}}{{^certificate}}none presented{{/certificate}}</dd>
     <dt>Tags</dt><dd>{{#tags}}<span class="tag">{{.}}</span>{{/tags}}</dd></dl></section>
+    <section class="card"><h2>Inputs and outputs</h2>
+    {{#hasUnits}}<table><thead><tr><th>Component</th><th>Unit</th><th>Status</th><th>Message</th></tr></thead><tbody>
+    {{#units}}<tr><td class="mono">{{component}}</td><td>{{kind}} <span class="sub mono">{{unit}}</span></td>
+    <td><span class="badge {{class}}">{{status}}</span></td><td>{{message}}</td></tr>{{/units}}
+    </tbody></table>{{/hasUnits}}{{^hasUnits}}<p class="hint">The agent has reported no inputs or outputs yet.</p>{{/hasUnits}}</section>
     {{#admin}}{{#active}}<section class="card"><h2>Reassign to another policy</h2>
     <form method="post" action="/agents/{{id}}/reassign"><input type="hidden" name="_csrf" value="{{csrf}}">
     <select name="policy_id">{{#policyOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/policyOptions}}</select>
@@ -154,6 +159,8 @@ enum Templates {
     """ + formFoot
 
     static let outputForm = formHead + """
+    <div class="field"><label for="type">Type</label><select id="type" name="type">{{#typeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/typeOptions}}</select>
+    <div class="help">Elasticsearch, a remote Elasticsearch cluster (with its service token), or NDJSON files on each agent's host</div></div>
     {{#fields.general}}\(field){{/fields.general}}
     <label class="inline"><input type="checkbox" name="is_default" value="true" {{#isDefault}}checked{{/isDefault}}> Default output for agent data</label>
     <label class="inline"><input type="checkbox" name="is_default_monitoring" value="true" {{#isDefaultMonitoring}}checked{{/isDefaultMonitoring}}> Default output for agent monitoring</label>

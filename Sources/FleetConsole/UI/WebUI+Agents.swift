@@ -41,6 +41,18 @@ extension WebUI {
             values["issuer"] = view.record.certificateIssuer ?? "an unknown CA"
             values["fingerprint"] = view.record.certificateFingerprint ?? ""
             values["active"] = view.record.unenrolledAt == nil
+            values["hasUnits"] = !view.components.isEmpty
+            values["units"] = view.components.flatMap { component in
+                (component["units"]?.arrayValue ?? []).map { unit -> [String: Any] in
+                    let status = unit["status"]?.stringValue ?? "UNKNOWN"
+                    return [
+                        "component": component["id"]?.stringValue ?? "", "unit": unit["id"]?.stringValue ?? "",
+                        "kind": unit["type"]?.stringValue ?? "", "status": status.capitalized,
+                        "class": status == "HEALTHY" ? "healthy" : (status == "DEGRADED" || status == "FAILED" ? "unhealthy" : "updating"),
+                        "message": unit["message"]?.stringValue ?? "",
+                    ]
+                }
+            }
             values["policyOptions"] = policies.map { ["id": $0.id, "name": $0.name, "selected": $0.id == view.record.policyId] }
             values["flash"] = request.uri.queryParameters.get("flash") ?? ""
             values["nav"] = ["agents": true]

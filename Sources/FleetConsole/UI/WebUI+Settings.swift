@@ -49,9 +49,11 @@ extension WebUI {
     ]
     static let outputGeneral = [
         Field(name: "name", label: "Name", purpose: "How policies call this output"),
-        Field(name: "hosts", label: "Hosts", purpose: "Elasticsearch URLs, one per line", multiline: true),
+        Field(name: "hosts", label: "Hosts", purpose: "Elasticsearch URLs, one per line (not for a file output)", multiline: true),
+        Field(name: "path", label: "Directory", purpose: "File output only: the absolute directory each agent writes its events to"),
         Field(name: "ca_trusted_fingerprint", label: "Elasticsearch CA trusted fingerprint", purpose: "Hex SHA-256 of a CA certificate in the output's chain, trusted besides the CAs"),
         Field(name: "api_key", label: "API key", purpose: "id:key the agents send to the output", secret: true),
+        Field(name: "service_token", label: "Service token", purpose: "Remote Elasticsearch only: the remote cluster's service token", secret: true),
     ]
     /// The seed's table for outputs.
     static let outputSSL: [(Field, [String])] = [
@@ -155,6 +157,9 @@ extension WebUI {
             ]
             let mode = item?[["ssl", "verification_mode"]]?.stringValue ?? "full"
             values["modeOptions"] = ["full", "certificate", "none"].map { ["value": $0, "selected": $0 == mode] }
+            let type = item?["type"]?.stringValue ?? "elasticsearch"
+            let labels = ["elasticsearch": "Elasticsearch", "remote_elasticsearch": "Remote Elasticsearch", "file": "File (NDJSON on the agent's host)"]
+            values["typeOptions"] = Output.types.map { ["value": $0, "label": labels[$0] ?? $0, "selected": $0 == type] }
         default:
             var shown = item
             if let headers = item?["proxy_headers"]?.objectValue {
@@ -189,7 +194,10 @@ extension WebUI {
             for (field, path) in hostSSL { putField(field, path, form, &changes) }
         case .output:
             put(["name"], form.text("name").map { .string($0) })
+            put(["type"], .string(form.text("type") ?? "elasticsearch"))
             put(["hosts"], .array((form.list("hosts") ?? []).map { .string($0) }))
+            put(["path"], form.text("path").map { .string($0) })
+            if let token = form.text("service_token") { put(["service_token"], .string(token)) }
             put(["is_default"], .bool(form["is_default"] == "true"))
             put(["is_default_monitoring"], .bool(form["is_default_monitoring"] == "true"))
             put(["proxy_id"], form.text("proxy_id").map { .string($0) })
