@@ -14,13 +14,17 @@ public enum StoreSetup {
         public var agentPolicyId: String
     }
 
+    /// The default agent policy's first body: one Elasticsearch output on this machine, no inputs.
+    public static let defaultPolicyBody = #"{"outputs":{"default":{"type":"elasticsearch","hosts":["https://localhost:9200"]}},"inputs":[]}"#
+
     /// Prepares an empty store. Refuses a store that already has policies, so secrets are never made twice.
-    public static func initialize(_ store: any Store) async throws -> Initialized {
+    /// - Parameter agentPolicyBody: the default agent policy's first body.
+    public static func initialize(_ store: any Store, agentPolicyBody: String = defaultPolicyBody) async throws -> Initialized {
         guard try await store.policies().isEmpty else {
             throw FlotillaError("The store is already initialized", hint: "make more enrollment tokens with flotilla server tokens create")
         }
         try await store.savePolicy(PolicyRecord(id: fleetServerPolicyId, name: "Fleet Server policy", isFleetServerPolicy: true, body: #"{"inputs":[{"type":"fleet-server"}]}"#))
-        try await store.savePolicy(PolicyRecord(id: defaultPolicyId, name: "Default agent policy", body: #"{"outputs":{"default":{"type":"elasticsearch","hosts":["https://localhost:9200"]}},"inputs":[]}"#))
+        try await store.savePolicy(PolicyRecord(id: defaultPolicyId, name: "Default agent policy", body: agentPolicyBody))
         let serviceToken = Secrets.random()
         try await store.addServiceToken(name: "fleet-server-default", secretHash: Secrets.hash(serviceToken))
         let enrollment = try await createEnrollmentToken(store, policyId: defaultPolicyId, name: "default")

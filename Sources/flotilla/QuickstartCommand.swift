@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetAgent
 import FleetConsole
+import FleetProtocol
 import FleetServer
 import FleetStore
 import FleetTLS
@@ -60,7 +61,7 @@ struct Quickstart: AsyncParsableCommand {
             say("Fleet Server listening on \(url) (client certificates required).")
             let console = try await QuickstartConsole.start(consoleSettings, store: server.store)
             defer { console.task.cancel() }
-            let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"))
+            var enrolledNow = false
             if var state = try vault.load() {
                 // The quickstart owns this agent: follow the server if it moved to another port.
                 state.fleetHosts = [url]
@@ -71,9 +72,13 @@ struct Quickstart: AsyncParsableCommand {
                 let state = try await Enrollment.enroll(url: url, token: secrets.enrollmentToken, tls: agentTLS, tags: ["quickstart"], options: options)
                 try vault.save(state)
                 say("Enrolled agent \(state.agentId).")
-                // Its first check-in brings the policy at once, so the status below shows it applied.
-                _ = try await runner.checkinOnce()
+                enrolledNow = true
             }
+            let agentID = try vault.loadEnrolled().agentId
+            let pipeline = try DataPipeline(directory: "\(root)/agent/data", agentID: agentID, logger: Logger(label: "data"))
+            let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pipeline: pipeline)
+            // Its first check-in brings the policy at once, so the status below shows it applied.
+            if enrolledNow { _ = try await runner.checkinOnce() }
             if let state = try vault.load() {
                 say("")
                 say(AgentStatusReport(state).text)
@@ -87,6 +92,8 @@ struct Quickstart: AsyncParsableCommand {
                     --elastic-agent-cert=\(certs)/agent-cert.crt \\
                     --elastic-agent-cert-key=\(certs)/agent-cert.key \\
                     --elastic-agent-cert-key-passphrase=\(certs)/agent-cert.passphrase
+
+                The agent's events (host metrics, its own logs and metrics) land in \(root)/agent/events/flotilla.ndjson.
 
                 Console: \(consoleSettings.url()) (trusts fleet-ca.crt) — user admin, password \(console.password)
                   (a new one-time password each run; set your own with flotilla console users passwd admin)
@@ -113,7 +120,8 @@ struct QuickstartSecrets {
         }
         let store = try SQLiteStore(path: "\(root)/data/fleet.sqlite")
         do {
-            let made = try await StoreSetup.initialize(store)
+            // Without an Elasticsearch, the agent's events land in files a new user can look at.
+            let made = try await StoreSetup.initialize(store, agentPolicyBody: policyBody(events: "\(root)/agent/events"))
             try await store.close()
             try SecureFileWriter.write(made.serviceToken + "\n", to: servicePath, secret: true)
             try SecureFileWriter.write(made.enrollmentToken + "\n", to: enrollmentPath, secret: true)
@@ -122,6 +130,22 @@ struct QuickstartSecrets {
             try? await store.close()
             throw error
         }
+    }
+}
+
+extension QuickstartSecrets {
+    /// The quickstart agent's policy: a file output, the host's CPU, memory and load, and the agent's own logs and
+    /// metrics, all into `events`.
+    static func policyBody(events: String) -> String {
+        let body: JSONValue = [
+            "outputs": ["default": ["type": "file", "path": .string(events)]],
+            "inputs": [[
+                "id": "system-metrics", "type": "system/metrics", "use_output": "default", "data_stream": ["namespace": "default"],
+                "streams": [["metricsets": ["cpu", "memory", "load"], "period": "10s"]],
+            ]],
+            "agent": ["monitoring": ["enabled": true, "logs": true, "metrics": true, "use_output": "default", "namespace": "default"]],
+        ]
+        return String(decoding: (try? body.jsonData()) ?? Data("{}".utf8), as: UTF8.self)
     }
 }
 

@@ -14,6 +14,13 @@ import Testing
         #expect(printed.contains("Made the seed's certificates"))
         #expect(printed.contains("policy:          default-policy, revision 1"), "\(printed)")
         #expect(printed.contains("mutual, client certificate flotilla-agent"))
+        // Without an Elasticsearch, the agent's own metrics and the host's land in the file output.
+        let events = root + "/agent/events/flotilla.ndjson"
+        #expect(printed.contains(events))
+        #expect(await eventually {
+            let text = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+            return text.contains(#""dataset":"elastic_agent.flotilla""#) && text.contains(#""system":{"memory""#)
+        }, "no agent metrics in \(events)")
 
         // The printed command, as a user would paste it on another host (here: another base path).
         let lines = printed.components(separatedBy: "\n")

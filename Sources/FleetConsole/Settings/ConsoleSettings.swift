@@ -76,6 +76,11 @@ public struct ConsoleSettings: Sendable {
     static func derived(from record: PolicyRecord) -> AgentPolicySettings {
         let body = (try? JSONValue(data: Data(record.body.utf8))) ?? .object([:])
         let inputs = (body["inputs"]?.arrayValue ?? []).filter { $0["type"]?.stringValue != "fleet-server" }
-        return AgentPolicySettings(id: record.id, name: record.name, hasFleetServer: record.isFleetServerPolicy, inputs: inputs)
+        let monitoring = body["agent"]?["monitoring"]
+        let monitored = monitoring?["enabled"]?.boolValue == true
+            ? ["logs", "metrics"].filter { monitoring?[$0]?.boolValue ?? true } : []
+        return AgentPolicySettings(
+            id: record.id, name: record.name, hasFleetServer: record.isFleetServerPolicy, monitoringEnabled: monitored, inputs: inputs
+        )
     }
 }
