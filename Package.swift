@@ -130,6 +130,14 @@ let package = Package(
             ],
             path: "Benchmarks/FleetSimulator"
         ),
+        .executableTarget(
+            name: "es-standin",
+            dependencies: [
+                "FleetTLS", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/ElasticsearchStandIn"
+        ),
         .testTarget(
             name: "FleetTLSTests",
             dependencies: [

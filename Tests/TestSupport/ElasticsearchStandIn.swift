@@ -24,6 +24,8 @@ public final class ElasticsearchStandIn: Sendable {
         public var requiredAuthorization: String?
         /// Parse every document as JSON (tests); the benchmark only checks their shape.
         public var parseDocuments = true
+        /// Keep the documents (tests); the benchmark only counts them.
+        public var keepDocuments = true
 
         public init() {}
     }
@@ -134,6 +136,14 @@ public final class ElasticsearchStandIn: Sendable {
         if let required = behaviour.requiredAuthorization, head.headers["authorization"].first != required {
             return (.unauthorized, #"{"error":{"type":"security_exception","reason":"unable to authenticate with provided credentials"},"status":401}"#)
         }
+        if head.method == .GET && head.uri == "/_standin/stats" {
+            let (count, requests) = state.withLockedValue { ($0.count, $0.requests) }
+            return (.ok, #"{"count":\#(count),"requests":\#(requests)}"#)
+        }
+        if head.method == .GET && head.uri.hasPrefix("/_cat/health") {
+            // rsyslog's omelasticsearch asks for this before it ships.
+            return (.ok, "1764612000 18:00:00 flotilla-standin green 1 1 0 0 0 0 0 0 - 100.0%\n")
+        }
         if head.method == .GET && head.uri == "/" {
             return (.ok, #"{"name":"standin","cluster_name":"flotilla-standin","version":{"number":"8.17.0"},"tagline":"A stand-in for Elasticsearch"}"#)
         }
@@ -193,7 +203,9 @@ public final class ElasticsearchStandIn: Sendable {
             items.append(#"{"\#(verb)":{"_index":"\#(index)","_id":"\#(UUID().uuidString)","status":201,"result":"created"}}"#)
         }
         state.withLockedValue { state in
-            for (index, document) in accepted { state.documents[index, default: []].append(document) }
+            if behaviour.keepDocuments {
+                for (index, document) in accepted { state.documents[index, default: []].append(document) }
+            }
             state.count += accepted.count
         }
         return (.ok, #"{"took":1,"errors":\#(errors),"items":[\#(items.joined(separator: ","))]}"#)

@@ -57,9 +57,16 @@ public final class OutputWorker: Sendable {
         while !Task.isCancelled {
             await queue.waitForEvents()
             let (output, settings) = current.withLockedValue { ($0.output, $0.settings) }
-            // A batch that is not full waits a moment for more, so small trickles do not become one request each.
-            if await queue.figures.events < output.batchSize {
-                try? await Task.sleep(for: .milliseconds(Int64(output.flushInterval * 1000)))
+            // A batch that is not full waits up to the flush interval for more, so a trickle does not become one
+            // request per event, and a full one goes at once.
+            if await queue.unread < output.batchSize {
+                let queue = self.queue
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await queue.waitForEvents(minimum: output.batchSize) }
+                    group.addTask { try? await Task.sleep(for: .milliseconds(Int64(output.flushInterval * 1000))) }
+                    await group.next()
+                    group.cancelAll()
+                }
             }
             if Task.isCancelled { return }
             guard let batch = await queue.read(maximum: output.batchSize) else { continue }

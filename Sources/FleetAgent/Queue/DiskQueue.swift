@@ -35,6 +35,12 @@ public actor DiskQueue {
     private var unackedEvents = 0
     private var unackedBytes = 0
     private var dataWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Readers waiting for a whole batch, by id, so that a cancelled wait can be found and resumed.
+    private var batchWaiters: [UInt64: (minimum: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
+    private var cancelledWaiters = Set<UInt64>()
+    private var nextWaiter: UInt64 = 0
+    /// Events appended and not yet read.
+    public private(set) var unread = 0
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
 
@@ -99,6 +105,7 @@ public actor DiskQueue {
         ackPosition = ack
         unackedEvents = events
         unackedBytes = bytes
+        unread = events
         resumeOffsets = damaged ? [:] : resume
         self.damaged = damaged
         let last = checked[checked.count - 1]
@@ -125,9 +132,14 @@ public actor DiskQueue {
         try write(bytes)
         unackedEvents += events.count
         unackedBytes += bytes.count
+        unread += events.count
         let waiters = dataWaiters
         dataWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
+        for (id, waiter) in batchWaiters where waiter.minimum <= unread {
+            batchWaiters[id] = nil
+            waiter.continuation.resume()
+        }
         return true
     }
 
@@ -143,6 +155,30 @@ public actor DiskQueue {
     public func waitForEvents() async {
         guard !hasUnread, !closed else { return }
         await withCheckedContinuation { dataWaiters.append($0) }
+    }
+
+    /// Waits until `minimum` events are unread, the queue is closed, or the waiting task is cancelled (an output
+    /// that stops waiting for a full batch and sends what there is).
+    public func waitForEvents(minimum: Int) async {
+        guard unread < minimum, !closed else { return }
+        let id = nextWaiter
+        nextWaiter += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if cancelledWaiters.remove(id) != nil { return continuation.resume() }
+                batchWaiters[id] = (minimum, continuation)
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: UInt64) {
+        if let waiter = batchWaiters.removeValue(forKey: id) {
+            waiter.continuation.resume()
+        } else {
+            cancelledWaiters.insert(id)
+        }
     }
 
     /// Up to `maximum` events from the read position on, or `nil` when there are none.
@@ -188,6 +224,7 @@ public actor DiskQueue {
             }
         }
         guard !events.isEmpty else { return nil }
+        unread = max(0, unread - events.count)
         readPosition = position
         return QueueBatch(events: events, end: position, bytes: bytes)
     }
@@ -216,8 +253,10 @@ public actor DiskQueue {
     public func close() {
         closed = true
         for waiter in dataWaiters + spaceWaiters { waiter.resume() }
+        for waiter in batchWaiters.values { waiter.continuation.resume() }
         dataWaiters.removeAll()
         spaceWaiters.removeAll()
+        batchWaiters.removeAll()
     }
 
     // MARK: - Segments
