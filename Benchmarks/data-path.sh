@@ -10,8 +10,8 @@ set -euo pipefail
 flotilla=$(realpath "${1:-.build/release/flotilla}")
 standin=$(realpath "${2:-.build/release/es-standin}")
 lines=${3:-500000}
-if ! [ -f /usr/lib/x86_64-linux-gnu/rsyslog/omelasticsearch.so ] && ! ls /usr/lib/*/rsyslog/omelasticsearch.so >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog rsyslog-elasticsearch >/dev/null
+if ! ls /usr/lib/*/rsyslog/omelasticsearch.so >/dev/null 2>&1 || ! command -v bc >/dev/null || ! command -v curl >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog rsyslog-elasticsearch bc curl >/dev/null
 fi
 work=$(mktemp -d)
 pids=()

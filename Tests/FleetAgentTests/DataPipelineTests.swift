@@ -152,3 +152,28 @@ import Testing
         await pipeline.stop()
     }
 }
+
+extension DataPipelineTests {
+    @Test func aChangedInputRestartsWithoutReadingAgainWhatItHadRead() async throws {
+        let standIn = try await ElasticsearchStandIn.start(certs.serverSettings)
+        let directory = TemporaryDirectory("pipeline")
+        defer { directory.remove(); Task { try await standIn.stop() } }
+        let log = directory.file("app.log")
+        let pipeline = try DataPipeline(directory: directory.file("data"), agentID: "agent-1", logger: Logger(label: "data"))
+        var body = policy(log: log, port: standIn.port)
+        await pipeline.apply(body)
+        write(log, 0..<300)
+        #expect(await eventually { tally(standIn).ids.count == 300 })
+        // New tags for the input: it restarts, and its lines from now on carry them.
+        body["agent"] = ["tags": ["changed"]]
+        await pipeline.apply(body)
+        write(log, 300..<400)
+        #expect(await eventually { tally(standIn).ids.count == 400 })
+        let (ids, duplicates) = tally(standIn)
+        #expect(ids == Set(0..<400))
+        #expect(duplicates == 0, "a restarted input read \(duplicates) lines again")
+        let last = try JSONValue(data: Data(try #require(standIn.documents["logs-generic-default"]?.last).utf8))
+        #expect(last["tags"] == ["changed"])
+        await pipeline.stop()
+    }
+}

@@ -3,23 +3,6 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
-/// One request written to a connection and the promise its whole response fulfils.
-struct HTTPExchange: Sendable {
-    var head: HTTPRequestHead
-    var body: ByteBuffer?
-    /// Fulfilled with the response and whether the connection may carry another request.
-    var promise: EventLoopPromise<(HTTPResponse, Bool)>
-}
-
-/// Why an exchange ended without a response.
-enum HTTPExchangeError: Error {
-    /// The connection closed before the response ended; `answered` tells whether any of it had arrived, since only
-    /// a request that got nothing back may be sent again on a new connection.
-    case closed(answered: Bool)
-    case responseTooLarge(limit: Int)
-    case timedOut
-}
-
 /// Sits above NIO's HTTP/1 codec and turns the request/response parts of one exchange at a time into a promise.
 /// A connection carries one exchange at a time; the client hands it back to its pool when the response ended and
 /// the server did not ask to close.

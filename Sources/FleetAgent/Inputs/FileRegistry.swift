@@ -77,6 +77,16 @@ public final class FileRegistry: Sendable {
         }
     }
 
+    /// Marks a file as still there (at most once an hour), so an idle file is not forgotten.
+    public func touch(_ key: String) {
+        state.withLockedValue { state in
+            guard var entry = state.entries[key], entry.updated < Date().addingTimeInterval(-3600) else { return }
+            entry.updated = Date()
+            state.entries[key] = entry
+            state.dirty = true
+        }
+    }
+
     /// Forgets files not seen for `age` seconds, so the registry does not grow with every rotated file.
     public func forget(olderThan age: TimeInterval, except keep: Set<String>) {
         state.withLockedValue { state in

@@ -113,6 +113,7 @@ public final class LogfileInput: AgentInput {
             guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
             let key = "\(id)::\(status.st_dev):\(status.st_ino)"
             seen.insert(key)
+            context.registry.touch(key)
             if var open = files[key] {
                 open.path = path
                 open.orphaned = false

@@ -34,6 +34,7 @@ public actor DataPipeline {
     /// Units that could not start, with why: shown in the check-in's components.
     var problems: [String: (type: String, outputID: String, message: String)] = [:]
     private var ticker: Task<Void, Never>?
+    private var ticks = 0
 
     public init(directory: String, agentID: String, logTap: AgentLogTap = AgentLogTap(), logger: Logger) throws(FlotillaError) {
         self.directory = directory
@@ -216,6 +217,9 @@ public actor DataPipeline {
     }
 
     func tick() async {
+        ticks += 1
+        // Files gone for a week no longer need a position (rotated logs long deleted).
+        if ticks % 3600 == 0 { registry.forget(olderThan: 7 * 86_400, except: []) }
         do { try registry.save() } catch { logger.error("\(error.description)") }
         for (id, running) in outputs {
             await running.worker.queue.sync()
