@@ -11,10 +11,22 @@ final class ProxyTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let target: String
     let proxy: HTTPProxy
     var answer = ByteBuffer()
+    /// Writes from above held back until the tunnel is open: a plain-HTTP request must not reach the proxy as a
+    /// request to the proxy itself (TLS holds its own back until the channel is active).
+    var held: [(NIOAny, EventLoopPromise<Void>?)] = []
+    var open = false
 
     init(targetHost: String, targetPort: Int, proxy: HTTPProxy) {
         self.target = targetHost.contains(":") ? "[\(targetHost)]:\(targetPort)" : "\(targetHost):\(targetPort)"
         self.proxy = proxy
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if open { context.write(data, promise: promise) } else { held.append((data, promise)) }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        if open { context.flush() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -43,12 +55,18 @@ final class ProxyTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // The tunnel is open: TLS starts now, and whatever followed the proxy's answer belongs to it.
         answer.moveReaderIndex(to: end.upperBound)
         let rest = answer
+        open = true
+        for (data, promise) in held { context.write(data, promise: promise) }
+        if !held.isEmpty { context.flush() }
+        held.removeAll()
         context.fireChannelActive()
         if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     func fail(_ context: ChannelHandlerContext, _ error: ProxyTunnelError) {
+        for (_, promise) in held { promise?.fail(error) }
+        held.removeAll()
         context.fireErrorCaught(error)
         context.close(promise: nil)
     }

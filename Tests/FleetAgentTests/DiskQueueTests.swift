@@ -92,3 +92,17 @@ import Testing
         #expect(all.last == #"{"message":"line 1009"}"#)
     }
 }
+
+extension DiskQueueTests {
+    @Test func aRecordLargerThanAReadChunkIsReadWhole() async throws {
+        let directory = TemporaryDirectory("queue")
+        defer { directory.remove() }
+        let queue = try DiskQueue(directory: directory.path, maximumBytes: 64 << 20, logger: Logger(label: "q"))
+        let big = QueuedEvent(index: "logs-test-default", source: "f", offset: 9, document: Array(("{\"message\":\"" + String(repeating: "y", count: 3 << 20) + "\"}").utf8))
+        #expect(try await queue.tryAppend([big] + events(0..<3)))
+        let batch = try #require(await queue.read(maximum: 10))
+        #expect(batch.events.count == 4)
+        #expect(batch.events[0] == big)
+        #expect(await queue.read(maximum: 10) == nil)
+    }
+}

@@ -16,7 +16,7 @@ public final class HTTPClient: Sendable {
     public let transport: ClientTransport
     /// Headers sent with every request (`--header`, an output's `headers`).
     let headers: [String: String]
-    private let idle = NIOLockedValueBox<[(any Channel, NIOLockedValueBox<(any Error)?>)]>([])
+    private let idle = NIOLockedValueBox<[(any Channel, HTTPConnectionState)]>([])
     /// Kept-alive connections beyond this many are closed rather than pooled.
     let maximumIdle = 4
 
@@ -76,25 +76,27 @@ public final class HTTPClient: Sendable {
         }
         head.headers.replaceOrAdd(name: "Content-Length", value: "\(payload?.readableBytes ?? 0)")
 
-        // A kept-alive connection may have been closed by the server meanwhile: a request that got no answer on
-        // one is sent once more on a new connection.
-        if let (channel, firstError) = takeIdle() {
+        // A kept-alive connection may have been closed by the server meanwhile (a reset, an unclean TLS shutdown,
+        // a write to a closed channel): a request that got nothing back on one is sent once more on a new one.
+        if let (channel, state) = takeIdle() {
             do {
-                return try await exchange(head, payload, on: channel, firstError: firstError, timeout: timeout)
-            } catch HTTPExchangeError.closed(answered: false) {
+                return try await exchange(head, payload, on: channel, state: state, timeout: timeout)
+            } catch HTTPExchangeError.timedOut {
+                throw explain(HTTPExchangeError.timedOut, report: nil, timeout: timeout)
             } catch {
-                throw explain(error, report: nil, timeout: timeout)
+                channel.close(promise: nil)
+                if state.answered { throw explain(error, report: nil, timeout: timeout) }
             }
         }
         let report = HandshakeReport()
-        let firstError = NIOLockedValueBox<(any Error)?>(nil)
+        let state = HTTPConnectionState()
         let channel = try await transport.connect(report: report) { channel in
             try channel.pipeline.syncOperations.addHTTPClientHandlers()
-            try channel.pipeline.syncOperations.addHandler(HTTPExchangeHandler(firstError: firstError))
+            try channel.pipeline.syncOperations.addHandler(HTTPExchangeHandler(connection: state))
             return channel
         }
         do {
-            return try await exchange(head, payload, on: channel, firstError: firstError, timeout: timeout)
+            return try await exchange(head, payload, on: channel, state: state, timeout: timeout)
         } catch {
             channel.close(promise: nil)
             throw explain(error, report: report, timeout: timeout)
@@ -107,7 +109,7 @@ public final class HTTPClient: Sendable {
     }
 
     private func exchange(
-        _ head: HTTPRequestHead, _ body: ByteBuffer?, on channel: any Channel, firstError: NIOLockedValueBox<(any Error)?>, timeout: Double
+        _ head: HTTPRequestHead, _ body: ByteBuffer?, on channel: any Channel, state: HTTPConnectionState, timeout: Double
     ) async throws -> HTTPResponse {
         let promise = channel.eventLoop.makePromise(of: (HTTPResponse, Bool).self)
         let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
@@ -116,16 +118,23 @@ public final class HTTPClient: Sendable {
         }
         channel.writeAndFlush(HTTPExchange(head: head, body: body, promise: promise)).whenFailure { error in
             // A failed write is the connection failing (a refused tunnel, a failed handshake): its own error says why.
-            if let first = firstError.withLockedValue({ $0 }) { return promise.fail(first) }
-            channel.eventLoop.scheduleTask(in: .milliseconds(200)) { promise.fail(firstError.withLockedValue { $0 } ?? error) }
+            if let first = state.firstError { return promise.fail(first) }
+            channel.eventLoop.scheduleTask(in: .milliseconds(200)) { promise.fail(state.firstError ?? error) }
         }
-        defer { deadline.cancel() }
-        let (response, keepAlive) = try await promise.futureResult.get()
-        if keepAlive { giveBack(channel, firstError) }
+        let response: HTTPResponse
+        let keepAlive: Bool
+        do {
+            (response, keepAlive) = try await promise.futureResult.get()
+            deadline.cancel()
+        } catch {
+            deadline.cancel()
+            throw error
+        }
+        if keepAlive { giveBack(channel, state) }
         return response
     }
 
-    private func takeIdle() -> (any Channel, NIOLockedValueBox<(any Error)?>)? {
+    private func takeIdle() -> (any Channel, HTTPConnectionState)? {
         idle.withLockedValue { list in
             while let entry = list.popLast() {
                 if entry.0.isActive { return entry }
@@ -134,10 +143,10 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    private func giveBack(_ channel: any Channel, _ firstError: NIOLockedValueBox<(any Error)?>) {
+    private func giveBack(_ channel: any Channel, _ state: HTTPConnectionState) {
         let kept = idle.withLockedValue { list in
             guard list.count < maximumIdle else { return false }
-            list.append((channel, firstError))
+            list.append((channel, state))
             return true
         }
         if !kept { channel.close(promise: nil) }

@@ -16,19 +16,19 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     private var body = ByteBuffer()
     /// Responses are read whole into memory; a server sending more than this is cut off.
     let maximumBody: Int
-    /// The first error the connection met, kept for an exchange written after it (a proxy that refused the tunnel
-    /// closes the connection before the request reaches this handler).
-    let firstError: NIOLockedValueBox<(any Error)?>
+    /// The connection's first error and whether the current response began, for the client.
+    let connection: HTTPConnectionState
 
-    init(maximumBody: Int = 64 << 20, firstError: NIOLockedValueBox<(any Error)?>) {
+    init(maximumBody: Int = 64 << 20, connection: HTTPConnectionState) {
         self.maximumBody = maximumBody
-        self.firstError = firstError
+        self.connection = connection
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise writePromise: EventLoopPromise<Void>?) {
         let exchange = unwrapOutboundIn(data)
         precondition(promise == nil, "one exchange at a time per connection")
         promise = exchange.promise
+        connection.startExchange()
         head = nil
         body.clear()
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
@@ -41,6 +41,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let received):
+            connection.markAnswered()
             // 1xx answers (100 Continue) precede the real one.
             if received.status.code >= 200 || received.status.code < 100 { head = received }
         case .body(var bytes):
@@ -66,7 +67,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        firstError.withLockedValue { if $0 == nil { $0 = error } }
+        connection.record(error)
         fail(error)
         context.close(promise: nil)
     }

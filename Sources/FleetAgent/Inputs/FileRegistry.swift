@@ -64,14 +64,23 @@ public final class FileRegistry: Sendable {
         state.withLockedValue { $0.queued[key] }
     }
 
-    /// Moves a file's acknowledged offset forward (never back: acknowledgements may arrive out of order across
-    /// outputs).
+    /// Sets a file's acknowledged offset: where its last delivered line ends. It moves back when a truncated file
+    /// is read again from its start.
     public func advance(_ key: String, to offset: UInt64) {
         state.withLockedValue { state in
             guard var entry = state.entries[key] else { return }
-            // A file that was truncated and read again from the start has a lower offset than before.
             entry.offset = offset
             entry.updated = Date()
+            state.entries[key] = entry
+            state.dirty = true
+        }
+    }
+
+    /// Keeps a file's first bytes as they are now (they grow with a young file, and change when it is rewritten).
+    public func setFingerprint(_ key: String, _ fingerprint: String) {
+        state.withLockedValue { state in
+            guard var entry = state.entries[key], entry.fingerprint != fingerprint else { return }
+            entry.fingerprint = fingerprint
             state.entries[key] = entry
             state.dirty = true
         }

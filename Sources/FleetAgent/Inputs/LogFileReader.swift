@@ -24,6 +24,8 @@ struct LogFileReader {
     var skipping = false
     /// No longer matched by the input's paths (renamed away or deleted): read to its end, then closed.
     var orphaned = false
+    /// When the file last grew: an orphaned file is closed once it has not grown for a while.
+    var lastGrowth = ContinuousClock.now
     var pathFragment: [UInt8]
 
     static let fingerprintBytes = 64

@@ -46,13 +46,14 @@ public final class LogfileInput: AgentInput {
             var readAny = false
             for key in files.keys.sorted() {
                 guard var file = files[key] else { continue }
+                let before = file
                 var events: [QueuedEvent] = []
                 let format = LineFormat(maximumLine: settings.messageMaximumBytes, index: settings.index, suffix: suffix, timestamp: clock.quotedNow())
                 let result = file.read(format: format, into: &events)
-                if result.eof && file.orphaned {
-                    // A rotated file is finished: its last line counts even without a newline.
-                    file.flushPending(format: format, into: &events)
-                }
+                if result.bytes > 0 { file.lastGrowth = .now }
+                // A rotated file that stopped growing is finished: its last line counts even without a newline.
+                let finished = result.eof && file.orphaned && ContinuousClock.now - file.lastGrowth > .seconds(settings.closeInactive)
+                if finished { file.flushPending(format: format, into: &events) }
                 if !events.isEmpty {
                     do {
                         // Appended in slices, so that a full queue holds the input back within a slice of its limit.
@@ -61,17 +62,18 @@ public final class LogfileInput: AgentInput {
                             if let last = slice.last { context.registry.noteQueued(key, at: last.offset) }
                         }
                     } catch {
-                        // The file's position did not move: the same lines are read again once the queue takes them.
+                        // The reader goes back to where it was: the same lines are read again once the queue
+                        // takes them (some may come twice, none is lost).
+                        files[key] = before
+                        if Task.isCancelled { return }
                         health.set(.failed, error.description)
                         context.logger.error("\(error.description)")
                         try? await Task.sleep(for: .seconds(5))
-                        file.close()
-                        files[key] = nil
                         continue
                     }
                 }
                 if result.bytes > 0 { readAny = true }
-                if result.eof && file.orphaned {
+                if finished {
                     file.close()
                     files[key] = nil
                 } else {
@@ -124,37 +126,41 @@ public final class LogfileInput: AgentInput {
                 health.set(.degraded, "Cannot open \(path): \(String(cString: strerror(errno)))")
                 continue
             }
-            let start = startOffset(for: reader, size: UInt64(status.st_size))
+            let (start, acknowledged) = startOffset(for: reader, size: UInt64(status.st_size))
             reader.readOffset = start
             reader.pendingStart = start
+            // A file that is not the one remembered under its identity starts with nothing acknowledged.
             context.registry.remember(key, FileRegistry.Entry(
                 path: path, device: reader.device, inode: reader.inode,
-                fingerprint: Data(reader.fingerprint).base64EncodedString(), offset: context.registry.entry(key)?.offset ?? start, updated: Date()
+                fingerprint: Data(reader.fingerprint).base64EncodedString(), offset: acknowledged, updated: Date()
             ))
             try? context.registry.save()
             files[key] = reader
         }
         for (key, var file) in files {
             if !seen.contains(key) { file.orphaned = true }
+            let known = file.fingerprint
             if file.wasReplaced() {
                 context.logger.info("\(file.path) was truncated or replaced; reading it again from the start")
                 file.restart()
                 context.registry.advance(key, to: 0)
                 context.registry.noteQueued(key, at: 0)
             }
+            if file.fingerprint != known { context.registry.setFingerprint(key, Data(file.fingerprint).base64EncodedString()) }
             files[key] = file
         }
     }
 
-    /// Where to start a file: after what the output acknowledged, or after what the queue holds from it, unless
-    /// the file is not the one remembered under its identity.
-    func startOffset(for reader: LogFileReader, size: UInt64) -> UInt64 {
-        guard let entry = context.registry.entry(reader.key) else { return 0 }
+    /// Where to start a file, and what of it counts as acknowledged: after what this run already queued from it,
+    /// else after what the queue holds from it, else after what the output acknowledged; from zero when the file
+    /// is not the one remembered under its identity.
+    func startOffset(for reader: LogFileReader, size: UInt64) -> (start: UInt64, acknowledged: UInt64) {
+        guard let entry = context.registry.entry(reader.key) else { return (0, 0) }
         let remembered = [UInt8](Data(base64Encoded: entry.fingerprint) ?? Data())
         let common = min(remembered.count, reader.fingerprint.count)
-        guard remembered.prefix(common) == reader.fingerprint.prefix(common) else { return 0 }
-        let offset = max(entry.offset, queued[reader.key] ?? 0, context.registry.queued(reader.key) ?? 0)
-        return offset <= size ? offset : 0
+        guard remembered.prefix(common) == reader.fingerprint.prefix(common), entry.offset <= size else { return (0, 0) }
+        let offset = context.registry.queued(reader.key) ?? queued[reader.key] ?? entry.offset
+        return offset <= size ? (offset, entry.offset) : (entry.offset, entry.offset)
     }
 
     func matchingPaths() -> [String] {

@@ -15,6 +15,9 @@ public struct LogfileSettings: Sendable, Equatable {
     public var messageMaximumBytes: Int
     /// How often the paths are globbed again for new files.
     public var checkInterval: Double
+    /// How long a file no longer matched by the paths (rotated away, deleted) is kept open after it last grew,
+    /// for what its writer still appends (`close.on_state_change.inactive`, default 5 minutes).
+    public var closeInactive: Double
 
     /// The streams of one policy input, Elastic's shape (`streams[]` each with `paths`), or the input's own
     /// `paths` as one stream.
@@ -36,9 +39,10 @@ public struct LogfileSettings: Sendable, Equatable {
             }
             let interval = stream["prospector"]?["scanner"]?["check_interval"]?.stringValue ?? stream["check_interval"]?.stringValue
             let maximum = stream["message_max_bytes"]?.intValue ?? (1 << 20)
-            guard maximum > 0 else {
-                throw FlotillaError("message_max_bytes at \(here) must be positive", hint: "leave it out for 1 MiB")
+            guard maximum > 0, maximum <= 8 << 20 else {
+                throw FlotillaError("message_max_bytes at \(here) must be between 1 and 8388608", hint: "leave it out for 1 MiB")
             }
+            let inactive = stream["close"]?["on_state_change"]?["inactive"]?.stringValue ?? stream["close_inactive"]?.stringValue
             let tags = (stream["tags"]?.arrayValue ?? input["tags"]?.arrayValue)?.compactMap(\.stringValue) ?? []
             result.append(LogfileSettings(
                 id: stream["id"]?.stringValue ?? (streams.count == 1 ? inputID : "\(inputID)-\(position)"),
@@ -48,7 +52,8 @@ public struct LogfileSettings: Sendable, Equatable {
                 namespace: stream["data_stream"]?["namespace"]?.stringValue ?? namespace,
                 tags: policyTags + tags,
                 messageMaximumBytes: maximum,
-                checkInterval: interval.flatMap(parseGoDuration) ?? 1
+                checkInterval: min(60, max(0.05, interval.flatMap(parseGoDuration) ?? 1)),
+                closeInactive: min(86_400, max(0, inactive.flatMap(parseGoDuration) ?? 300))
             ))
         }
         return result

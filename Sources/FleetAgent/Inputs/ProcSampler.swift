@@ -62,12 +62,14 @@ struct ProcSampler {
         let available = kib["MemAvailable"] ?? free
         let swapTotal = kib["SwapTotal"] ?? 0
         let swapFree = kib["SwapFree"] ?? 0
+        // Saturating: some sources (lxcfs, say) report figures that do not add up.
+        func minus(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : 0 }
         func ratio(_ part: UInt64, _ whole: UInt64) -> Double { whole == 0 ? 0 : (Double(part) / Double(whole) * 10_000).rounded() / 10_000 }
         return [
             "total": total, "free": free,
-            "used": ["bytes": total - free, "pct": ratio(total - free, total)],
-            "actual": ["free": available, "used": ["bytes": total - available, "pct": ratio(total - available, total)]],
-            "swap": ["total": swapTotal, "free": swapFree, "used": ["bytes": swapTotal - swapFree, "pct": ratio(swapTotal - swapFree, swapTotal)]],
+            "used": ["bytes": minus(total, free), "pct": ratio(minus(total, free), total)],
+            "actual": ["free": available, "used": ["bytes": minus(total, available), "pct": ratio(minus(total, available), total)]],
+            "swap": ["total": swapTotal, "free": swapFree, "used": ["bytes": minus(swapTotal, swapFree), "pct": ratio(minus(swapTotal, swapFree), swapTotal)]],
         ]
     }
 
@@ -111,13 +113,15 @@ struct ProcSampler {
             var figures = statvfs()
             guard statvfs(mount, &figures) == 0, figures.f_blocks > 0 else { return nil }
             let block = UInt64(figures.f_frsize)
-            let total = UInt64(figures.f_blocks) * block
-            let free = UInt64(figures.f_bfree) * block
-            let available = UInt64(figures.f_bavail) * block
+            let product = UInt64(figures.f_blocks).multipliedReportingOverflow(by: block)
+            guard !product.overflow else { return nil }
+            let total = product.partialValue
+            let free = min(UInt64(figures.f_bfree).multipliedReportingOverflow(by: block).partialValue, total)
+            let available = min(UInt64(figures.f_bavail).multipliedReportingOverflow(by: block).partialValue, free)
             return [
                 "device_name": device, "mount_point": mount, "type": type,
                 "total": total, "free": free, "available": available, "files": UInt64(figures.f_files),
-                "used": ["bytes": total - free, "pct": (Double(total - free) / Double(total) * 10_000).rounded() / 10_000],
+                "used": ["bytes": total - free, "pct": total == 0 ? 0 : (Double(total - free) / Double(total) * 10_000).rounded() / 10_000],
             ]
         }
     }

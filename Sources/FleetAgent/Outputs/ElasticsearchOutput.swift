@@ -71,9 +71,11 @@ public final class ElasticsearchOutput: AgentOutput {
         var body = ByteBuffer()
         body.reserveCapacity(events.reduce(0) { $0 + $1.document.count + $1.index.utf8.count + 32 })
         for event in events {
-            body.writeString("{\"create\":{\"_index\":\"")
-            body.writeString(event.index)
-            body.writeString("\"}}\n")
+            var action = EventJSON(capacity: event.index.utf8.count + 24)
+            action.raw("{\"create\":{\"_index\":")
+            action.string(event.index)
+            action.raw("}}\n")
+            body.writeBytes(action.bytes)
             body.writeBytes(event.document)
             body.writeInteger(UInt8(ascii: "\n"))
         }
@@ -88,7 +90,11 @@ public final class ElasticsearchOutput: AgentOutput {
         case 401, 403:
             throw FlotillaError("The \(server) refused this agent's credentials (\(response.status)): \(response.message)", hint: "check outputs.\(id).api_key (or its username and password) and the key's privileges")
         case 413:
-            throw FlotillaError("The \(server) refused a bulk request of \(events.count) events as too large", hint: "lower outputs.\(id).bulk_max_size")
+            // Too large: the worker sends the batch again in halves; a single event too large is refused for good.
+            guard events.count > 1 else {
+                return PublishResult(refused: [.init(position: 0, status: 413, reason: "The \(server) refused this event as too large for one request")])
+            }
+            return PublishResult(retry: Array(events.indices), tooLarge: true)
         default:
             throw FlotillaError("The \(server) answered the bulk request with \(response.status): \(response.message)", hint: "the events are kept and sent again with backoff")
         }

@@ -63,20 +63,25 @@ public struct OutputSettings: Sendable, Equatable {
         proxyHeaders = section["proxy_headers"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         try HTTPHeaderCheck.validate(headers, field: "\(field).headers")
         try HTTPHeaderCheck.validate(proxyHeaders, field: "\(field).proxy_headers")
-        batchSize = max(1, section["bulk_max_size"]?.intValue ?? 1600)
-        flushInterval = Self.seconds(section["flush_interval"] ?? section["queue"]?["mem"]?["flush"]?["timeout"]) ?? 1
+        // Out-of-range numbers are brought into range rather than refused: a policy is applied whole.
+        batchSize = min(50_000, max(1, section["bulk_max_size"]?.intValue ?? 1600))
+        flushInterval = Self.clamp(Self.seconds(section["flush_interval"] ?? section["queue"]?["mem"]?["flush"]?["timeout"]) ?? 1, 0.001, 60)
         compressionLevel = min(9, max(0, section["compression_level"]?.intValue ?? 1))
-        timeout = Self.seconds(section["timeout"]) ?? 90
-        backoffInitial = Self.seconds(section["backoff"]?["init"]) ?? 1
-        backoffMaximum = Self.seconds(section["backoff"]?["max"]) ?? 60
-        queueMaximumBytes = Self.bytes(section["queue"]?["disk"]?["max_size"]) ?? (1 << 30)
+        timeout = Self.clamp(Self.seconds(section["timeout"]) ?? 90, 1, 3600)
+        backoffInitial = Self.clamp(Self.seconds(section["backoff"]?["init"]) ?? 1, 0.01, 3600)
+        backoffMaximum = Self.clamp(Self.seconds(section["backoff"]?["max"]) ?? 60, backoffInitial, 3600)
+        queueMaximumBytes = min(1 << 40, max(64 << 10, Self.bytes(section["queue"]?["disk"]?["max_size"]) ?? (1 << 30)))
         path = section["path"]?.stringValue
         filename = section["filename"]?.stringValue ?? "flotilla"
-        rotateEveryBytes = (section["rotate_every_kb"]?.intValue ?? 10_240) * 1024
-        numberOfFiles = max(1, section["number_of_files"]?.intValue ?? 7)
+        rotateEveryBytes = min(1 << 20, max(1, section["rotate_every_kb"]?.intValue ?? 10_240)) * 1024
+        numberOfFiles = min(1024, max(1, section["number_of_files"]?.intValue ?? 7))
         if type == "file", path == nil {
             throw FlotillaError("The file output \(id) has no path", hint: "give the directory to write to in \(field).path")
         }
+    }
+
+    static func clamp(_ value: Double, _ lowest: Double, _ highest: Double) -> Double {
+        value.isFinite ? min(highest, max(lowest, value)) : lowest
     }
 
     /// A number of seconds or a Go duration ("30s").
@@ -99,6 +104,7 @@ public struct OutputSettings: Sendable, Equatable {
         case "gb", "gib", "g": 1_073_741_824
         default: 0
         }
-        return scale == 0 ? nil : Int(amount * scale)
+        let total = amount * scale
+        return scale == 0 || !total.isFinite || total > Double(1 << 50) ? nil : Int(total)
     }
 }

@@ -87,12 +87,16 @@ public final class OutputWorker: Sendable {
     func deliver(_ batch: QueueBatch, backoff: inout Backoff, settings: OutputSettings) async -> Bool {
         var pending = Array(batch.events.indices)
         var itemRetries = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
+        // How many events go in one request: a batch the output finds too large is sent in halves.
+        var requestSize = pending.count
         while !pending.isEmpty {
             if Task.isCancelled { return false }
             let output = current.withLockedValue { $0.output }
+            requestSize = min(requestSize, output.batchSize)
+            let sending = Array(pending.prefix(requestSize))
             let result: PublishResult
             do {
-                result = try await output.publish(pending.map { batch.events[$0] })
+                result = try await output.publish(sending.map { batch.events[$0] })
             } catch {
                 failedRequests.add()
                 let delay = backoff.next()
@@ -101,8 +105,13 @@ public final class OutputWorker: Sendable {
                 continue
             }
             backoff.reset()
+            if result.tooLarge {
+                requestSize = max(1, sending.count / 2)
+                logger.warning("Output \(id) found a request of \(sending.count) events too large; sending \(requestSize) at a time")
+                continue
+            }
             if !result.refused.isEmpty {
-                let entries = result.refused.map { (event: batch.events[pending[$0.position]], refusal: $0) }
+                let entries = result.refused.map { (event: batch.events[sending[$0.position]], refusal: $0) }
                 do {
                     try deadLetters.write(entries, output: id)
                 } catch {
@@ -114,11 +123,12 @@ public final class OutputWorker: Sendable {
                 refused.add(entries.count)
                 logger.warning("Output \(id) refused \(entries.count) events for good (\(result.refused[0].reason)); they are in \(deadLetters.path)")
             }
-            delivered.add(pending.count - result.retry.count - result.refused.count)
-            pending = result.retry.map { pending[$0] }
-            if !pending.isEmpty {
+            delivered.add(sending.count - result.retry.count - result.refused.count)
+            let again = result.retry.map { sending[$0] }
+            pending = again + pending.dropFirst(sending.count)
+            if !again.isEmpty {
                 let delay = itemRetries.next()
-                report(.degraded, "The output asked for \(pending.count) events to be sent again (too many requests or a server error); retrying in \(Int(delay.rounded(.up))) s")
+                report(.degraded, "The output asked for \(again.count) events to be sent again (too many requests or a server error); retrying in \(Int(delay.rounded(.up))) s")
                 do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return false }
             }
         }

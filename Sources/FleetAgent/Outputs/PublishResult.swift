@@ -12,9 +12,13 @@ public struct PublishResult: Sendable, Equatable {
         public var reason: String
     }
 
-    public init(retry: [Int] = [], refused: [Refusal] = []) {
+    /// The request was too large for the output: the events in `retry` go again in smaller requests.
+    public var tooLarge: Bool
+
+    public init(retry: [Int] = [], refused: [Refusal] = [], tooLarge: Bool = false) {
         self.retry = retry
         self.refused = refused
+        self.tooLarge = tooLarge
     }
 
     public static let delivered = PublishResult()

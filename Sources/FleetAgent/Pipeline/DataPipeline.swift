@@ -88,7 +88,8 @@ public actor DataPipeline {
             if let queue = outputs[outputID]?.worker.queue {
                 let settings = MonitoringInput.Settings(
                     logs: monitoring["logs"]?.boolValue ?? true, metrics: monitoring["metrics"]?.boolValue ?? true,
-                    namespace: monitoring["namespace"]?.stringValue ?? "default", period: OutputSettings.seconds(monitoring["period"]) ?? 60
+                    namespace: monitoring["namespace"]?.stringValue ?? "default",
+                    period: OutputSettings.clamp(OutputSettings.seconds(monitoring["period"]) ?? 60, 1, 86_400)
                 )
                 let input = MonitoringInput(settings: settings, context: context(queue), pipeline: self, tap: logTap)
                 seen.insert(input.id)
@@ -109,12 +110,13 @@ public actor DataPipeline {
     public func stop() async {
         ticker?.cancel()
         for running in inputs.values { running.task.cancel() }
-        for running in inputs.values { await running.task.value }
-        inputs.removeAll()
+        // Closing the queues first frees inputs that wait for room in a full one.
         for running in outputs.values {
             running.task.cancel()
             await running.worker.queue.close()
         }
+        for running in inputs.values { await running.task.value }
+        inputs.removeAll()
         for running in outputs.values {
             await running.task.value
             await running.worker.queue.sync()
@@ -163,8 +165,13 @@ public actor DataPipeline {
         }
     }
 
+    /// A directory name for an output id, one-to-one: other characters are written as `%XX`.
     static func safeName(_ id: String) -> String {
-        String(id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+        id.utf8.map { byte in
+            let character = Character(UnicodeScalar(byte))
+            return byte < 128 && (character.isLetter || character.isNumber || character == "-" || character == "_")
+                ? String(character) : String(format: "%%%02X", byte)
+        }.joined()
     }
 
     // MARK: - Inputs
@@ -224,6 +231,8 @@ public actor DataPipeline {
         for (id, running) in outputs {
             await running.worker.queue.sync()
             guard running.draining, await running.worker.queue.figures.events == 0 else { continue }
+            // An apply during the awaits may have taken the output back.
+            guard outputs[id]?.draining == true, outputs[id]?.worker === running.worker else { continue }
             running.task.cancel()
             await running.worker.queue.close()
             outputs[id] = nil

@@ -39,12 +39,15 @@ public actor DiskQueue {
     private var batchWaiters: [UInt64: (minimum: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
     private var cancelledWaiters = Set<UInt64>()
     private var nextWaiter: UInt64 = 0
-    /// Events appended and not yet read.
+    /// Events appended and not yet read, and the bytes they take.
     public private(set) var unread = 0
-    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    private var unreadBytes = 0
+    /// Writers waiting for room, by id, so that a cancelled wait can be found and resumed.
+    private var spaceWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     private var closed = false
 
-    /// For each source, the offset after the last event the queue holds from it: an input resumes reading there.
+    /// For each source, the offset after the last event (in queue order) the queue holds from it: an input resumes
+    /// reading there.
     public nonisolated let resumeOffsets: [String: UInt64]
     /// Whether a damaged record was found on opening, so that `resumeOffsets` cannot be trusted.
     public nonisolated let damaged: Bool
@@ -85,7 +88,7 @@ public actor DiskQueue {
             guard id >= ack.segment else { unlink(path); continue }
             let start = id == ack.segment ? ack.offset : 0
             let scan = Self.scan(path: path, from: start)
-            for (source, offset) in scan.resume { resume[source] = max(resume[source] ?? 0, offset) }
+            for (source, offset) in scan.resume { resume[source] = offset }
             events += scan.events
             bytes += scan.bytes
             if scan.damagedAt != nil {
@@ -106,6 +109,7 @@ public actor DiskQueue {
         unackedEvents = events
         unackedBytes = bytes
         unread = events
+        unreadBytes = bytes
         resumeOffsets = damaged ? [:] : resume
         self.damaged = damaged
         let last = checked[checked.count - 1]
@@ -124,15 +128,22 @@ public actor DiskQueue {
     /// Appends `events` if they fit; `false` when the queue is full (nothing is written then).
     public func tryAppend(_ events: some Collection<QueuedEvent> & Sendable) throws(FlotillaError) -> Bool {
         guard !events.isEmpty else { return true }
+        guard !closed else { throw Self.closedError }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(events.reduce(0) { $0 + $1.document.count + 64 })
-        for event in events { Self.frame(event, into: &bytes) }
+        for event in events {
+            guard event.document.count + event.index.utf8.count + event.source.utf8.count + 16 <= Self.maximumRecord else {
+                throw FlotillaError("An event of \(event.document.count >> 20) MiB is too large for the queue (at most \(Self.maximumRecord >> 20) MiB)", hint: "lower message_max_bytes")
+            }
+            Self.frame(event, into: &bytes)
+        }
         // An empty queue takes any batch, so one batch larger than the limit cannot stall an input for ever.
         guard unackedBytes == 0 || unackedBytes + bytes.count <= maximumBytes else { return false }
         try write(bytes)
         unackedEvents += events.count
         unackedBytes += bytes.count
         unread += events.count
+        unreadBytes += bytes.count
         let waiters = dataWaiters
         dataWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
@@ -145,9 +156,32 @@ public actor DiskQueue {
 
     /// Appends `events`, waiting while the queue is full: this is how a log input stops reading without dropping.
     public func append(_ events: some Collection<QueuedEvent> & Sendable) async throws(FlotillaError) {
-        while !closed {
+        while true {
             if try tryAppend(events) { return }
-            await withCheckedContinuation { spaceWaiters.append($0) }
+            guard !closed, !Task.isCancelled else { throw Self.closedError }
+            let id = nextWaiter
+            nextWaiter += 1
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    if cancelledWaiters.remove(id) != nil { return continuation.resume() }
+                    spaceWaiters[id] = continuation
+                }
+            } onCancel: {
+                Task { await self.cancelSpaceWaiter(id) }
+            }
+            cancelledWaiters.remove(id)
+        }
+    }
+
+    static var closedError: FlotillaError {
+        FlotillaError("The queue is closed: its output or the agent is stopping", hint: "the events are read again from the file at the next start")
+    }
+
+    private func cancelSpaceWaiter(_ id: UInt64) {
+        if let waiter = spaceWaiters.removeValue(forKey: id) {
+            waiter.resume()
+        } else {
+            cancelledWaiters.insert(id)
         }
     }
 
@@ -171,6 +205,7 @@ public actor DiskQueue {
         } onCancel: {
             Task { await self.cancelWaiter(id) }
         }
+        cancelledWaiters.remove(id)
     }
 
     private func cancelWaiter(_ id: UInt64) {
@@ -181,12 +216,14 @@ public actor DiskQueue {
         }
     }
 
-    /// Up to `maximum` events from the read position on, or `nil` when there are none.
+    /// Up to `maximum` events from the read position on, or `nil` when there are none. A record that fails its
+    /// check ends its segment here: the rest of that segment is skipped with a warning and the figures recounted.
     public func read(maximum: Int) -> QueueBatch? {
         var events: [QueuedEvent] = []
         var bytes = 0
         var position = readPosition
-        while events.count < maximum {
+        var damagedSomewhere = false
+        reading: while events.count < maximum {
             guard let index = segments.firstIndex(where: { $0.id == position.segment }) else { break }
             let length = segments[index].length
             if position.offset >= length {
@@ -195,38 +232,89 @@ public actor DiskQueue {
                 continue
             }
             let path = Self.path(directory, position.segment)
-            let chunk = Self.readChunk(path: path, offset: position.offset, upTo: length)
-            var cursor = 0
-            var damaged = chunk.isEmpty
-            chunk.withUnsafeBytes { raw in
-                while events.count < maximum, cursor + Self.headerBytes <= raw.count {
-                    let size = Int(Self.uint32(raw, cursor))
-                    guard size <= Self.maximumRecord else { damaged = true; return }
-                    // The record goes on past this chunk: the next read starts with it.
-                    guard cursor + Self.headerBytes + size <= raw.count else {
-                        if cursor == 0 { damaged = true }
-                        return
-                    }
-                    let payload = UnsafeRawBufferPointer(rebasing: raw[(cursor + Self.headerBytes)..<(cursor + Self.headerBytes + size)])
-                    guard CRC32.checksum(payload) == Self.uint32(raw, cursor + 4), let event = QueuedEvent(record: payload) else {
-                        damaged = true
-                        return
-                    }
-                    events.append(event)
-                    cursor += Self.headerBytes + size
-                    bytes += Self.headerBytes + size
+            let available = Int(length - position.offset)
+            // An I/O error (too many open files, say) is not damage: the same records are read next time.
+            guard var chunk = Self.readChunk(path: path, offset: position.offset, count: min(available, Self.chunkBytes)) else { break }
+            var parsed = Self.parse(chunk, maximum: maximum - events.count)
+            if parsed.events.isEmpty, let needed = parsed.needs {
+                if needed > available {
+                    // A record that claims more than the segment holds is damage.
+                    parsed.damaged = true
+                } else if let whole = Self.readChunk(path: path, offset: position.offset, count: needed) {
+                    // One record larger than a chunk: read it whole.
+                    chunk = whole
+                    parsed = Self.parse(chunk, maximum: maximum - events.count)
+                } else {
+                    break reading
                 }
             }
-            position.offset += UInt64(cursor)
-            if damaged && cursor == 0 {
+            events += parsed.events
+            bytes += parsed.consumed
+            position.offset += UInt64(parsed.consumed)
+            if parsed.damaged {
                 logger.warning("The queue segment \(path) is damaged at byte \(position.offset); the rest of it is skipped")
                 skipDamaged(segmentIndex: index, at: position.offset)
+                damagedSomewhere = true
+            } else if parsed.events.isEmpty {
+                break
             }
         }
-        guard !events.isEmpty else { return nil }
         unread = max(0, unread - events.count)
+        unreadBytes = max(0, unreadBytes - bytes)
         readPosition = position
+        if damagedSomewhere { recountAfterDamage() }
+        guard !events.isEmpty else { return nil }
         return QueueBatch(events: events, end: position, bytes: bytes)
+    }
+
+    /// Records of a chunk: the events, the bytes they took, whether one failed its check, and how many bytes the
+    /// first record needs when the chunk holds only part of it.
+    struct Parsed {
+        var events: [QueuedEvent] = []
+        var consumed = 0
+        var damaged = false
+        var needs: Int?
+    }
+
+    static func parse(_ chunk: [UInt8], maximum: Int) -> Parsed {
+        var parsed = Parsed()
+        chunk.withUnsafeBytes { raw in
+            while parsed.events.count < maximum, parsed.consumed + headerBytes <= raw.count {
+                let cursor = parsed.consumed
+                let size = Int(uint32(raw, cursor))
+                guard size <= maximumRecord else { parsed.damaged = true; return }
+                guard cursor + headerBytes + size <= raw.count else {
+                    if parsed.events.isEmpty { parsed.needs = headerBytes + size }
+                    return
+                }
+                let payload = UnsafeRawBufferPointer(rebasing: raw[(cursor + headerBytes)..<(cursor + headerBytes + size)])
+                guard CRC32.checksum(payload) == uint32(raw, cursor + 4), let event = QueuedEvent(record: payload) else {
+                    parsed.damaged = true
+                    return
+                }
+                parsed.events.append(event)
+                parsed.consumed += headerBytes + size
+            }
+            if parsed.events.isEmpty, parsed.needs == nil, !parsed.damaged, raw.count < headerBytes { parsed.needs = headerBytes }
+        }
+        return parsed
+    }
+
+    /// After records were skipped: what is left unread is counted again from the segments.
+    private func recountAfterDamage() {
+        let inFlightEvents = max(0, unackedEvents - unread)
+        let inFlightBytes = max(0, unackedBytes - unreadBytes)
+        var events = 0
+        var bytes = 0
+        for segment in segments where segment.id >= readPosition.segment {
+            let scan = Self.scan(path: Self.path(directory, segment.id), from: segment.id == readPosition.segment ? readPosition.offset : 0, upTo: segment.length)
+            events += scan.events
+            bytes += scan.bytes
+        }
+        unread = events
+        unreadBytes = bytes
+        unackedEvents = inFlightEvents + events
+        unackedBytes = inFlightBytes + bytes
     }
 
     /// Removes a delivered batch: the acknowledged position is written (atomically) before segments are deleted.
@@ -239,7 +327,7 @@ public actor DiskQueue {
             unlink(Self.path(directory, segments[0].id))
             segments.removeFirst()
         }
-        let waiters = spaceWaiters
+        let waiters = spaceWaiters.values
         spaceWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
     }
@@ -252,7 +340,7 @@ public actor DiskQueue {
     /// Wakes every waiter and refuses to wait again: the output or the agent is stopping.
     public func close() {
         closed = true
-        for waiter in dataWaiters + spaceWaiters { waiter.resume() }
+        for waiter in dataWaiters + Array(spaceWaiters.values) { waiter.resume() }
         for waiter in batchWaiters.values { waiter.continuation.resume() }
         dataWaiters.removeAll()
         spaceWaiters.removeAll()
@@ -328,15 +416,24 @@ public actor DiskQueue {
         "\(directory)/\(String(repeating: "0", count: max(0, 12 - String(id).count)))\(id).seg"
     }
 
-    /// Up to 4 MiB of a segment from `offset`, never past `upTo` (the checked length).
-    static func readChunk(path: String, offset: UInt64, upTo length: UInt64) -> [UInt8] {
+    static let chunkBytes = 1 << 20
+
+    /// `count` bytes of a segment from `offset`, or `nil` when the file cannot be read now.
+    static func readChunk(path: String, offset: UInt64, count: Int) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return [] }
+        guard descriptor >= 0 else { return nil }
         defer { Glibc.close(descriptor) }
-        let wanted = Int(min(length - offset, 4 << 20))
-        var buffer = [UInt8](repeating: 0, count: wanted)
-        let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, wanted, off_t(offset)) }
-        return got > 0 ? Array(buffer.prefix(got)) : []
+        var buffer = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let result = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + got, count - got, off_t(offset) + off_t(got)) }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else { break }
+            got += result
+        }
+        guard got > 0 else { return nil }
+        if got < count { buffer.removeLast(count - got) }
+        return buffer
     }
 
     struct Scan {
@@ -348,8 +445,9 @@ public actor DiskQueue {
     }
 
     /// Checks a segment's records from `start`: how far they are whole, what they hold.
-    static func scan(path: String, from start: UInt64) -> Scan {
-        guard let data = FileManager.default.contents(atPath: path) else { return Scan(length: start) }
+    static func scan(path: String, from start: UInt64, upTo limit: UInt64? = nil) -> Scan {
+        guard var data = FileManager.default.contents(atPath: path) else { return Scan(length: start) }
+        if let limit, UInt64(data.count) > limit { data = data.prefix(Int(limit)) }
         var scan = Scan(length: start)
         data.withUnsafeBytes { raw in
             var cursor = Int(min(start, UInt64(raw.count)))
@@ -362,7 +460,8 @@ public actor DiskQueue {
                     scan.damagedAt = UInt64(cursor)
                     break
                 }
-                if !event.source.isEmpty { scan.resume[event.source] = max(scan.resume[event.source] ?? 0, event.offset) }
+                // The last offset in queue order is where a source resumes (after a truncation it is lower).
+                if !event.source.isEmpty { scan.resume[event.source] = event.offset }
                 scan.events += 1
                 scan.bytes += headerBytes + size
                 cursor += headerBytes + size
