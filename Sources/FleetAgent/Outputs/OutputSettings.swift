@@ -18,6 +18,8 @@ public struct OutputSettings: Sendable, Equatable {
     public var proxyURL: String?
     public var proxyHeaders: [String: String]
     public var batchSize: Int
+    /// Batches in flight at once (`worker`), each on its own connection.
+    public var workers: Int
     public var flushInterval: Double
     /// gzip level for request bodies; 0 sends them plain.
     public var compressionLevel: Int
@@ -65,6 +67,7 @@ public struct OutputSettings: Sendable, Equatable {
         try HTTPHeaderCheck.validate(proxyHeaders, field: "\(field).proxy_headers")
         // Out-of-range numbers are brought into range rather than refused: a policy is applied whole.
         batchSize = min(50_000, max(1, section["bulk_max_size"]?.intValue ?? 1600))
+        workers = min(16, max(1, section["worker"]?.intValue ?? section["workers"]?.intValue ?? 2))
         flushInterval = Self.clamp(Self.seconds(section["flush_interval"] ?? section["queue"]?["mem"]?["flush"]?["timeout"]) ?? 1, 0.001, 60)
         compressionLevel = min(9, max(0, section["compression_level"]?.intValue ?? 1))
         timeout = Self.clamp(Self.seconds(section["timeout"]) ?? 90, 1, 3600)

@@ -51,35 +51,58 @@ public final class OutputWorker: Sendable {
         if let reason { health.set(.degraded, reason) }
     }
 
+    /// Delivers until cancelled. Up to `worker` batches are in flight at once (each on its own connection); they are
+    /// acknowledged in queue order, so a file's position never passes an event that has not landed.
     public func run() async {
-        var failures = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
         health.set(.healthy, "Waiting for events")
+        var inFlight: [(batch: QueueBatch, task: Task<Bool, Never>)] = []
+        defer { for entry in inFlight { entry.task.cancel() } }
         while !Task.isCancelled {
-            await queue.waitForEvents()
             let (output, settings) = current.withLockedValue { ($0.output, $0.settings) }
-            // A batch that is not full waits up to the flush interval for more, so a trickle does not become one
-            // request per event, and a full one goes at once.
-            if await queue.unread < output.batchSize {
-                let queue = self.queue
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await queue.waitForEvents(minimum: output.batchSize) }
-                    group.addTask { try? await Task.sleep(for: .milliseconds(Int64(output.flushInterval * 1000))) }
-                    await group.next()
-                    group.cancelAll()
+            if inFlight.isEmpty {
+                await queue.waitForEvents()
+                // A batch that is not full waits up to the flush interval for more, so a trickle does not become one
+                // request per event, and a full one goes at once.
+                if await queue.unread < output.batchSize {
+                    let queue = self.queue
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask { await queue.waitForEvents(minimum: output.batchSize) }
+                        group.addTask { try? await Task.sleep(for: .milliseconds(Int64(output.flushInterval * 1000))) }
+                        await group.next()
+                        group.cancelAll()
+                    }
                 }
+                if Task.isCancelled { return }
             }
-            if Task.isCancelled { return }
-            guard let batch = await queue.read(maximum: output.batchSize) else { continue }
-            guard await deliver(batch, backoff: &failures, settings: settings) else { return }
-            var last: [String: UInt64] = [:]
-            // The last event of a source in queue order is where it resumes (after a truncation that is lower).
-            for event in batch.events where !event.source.isEmpty { last[event.source] = event.offset }
-            for (source, offset) in last { registry.advance(source, to: offset) }
-            do {
-                try await queue.acknowledge(batch)
-            } catch {
-                logger.error("\(error.description)")
+            // Another batch goes out beside those in flight only when a full one is waiting.
+            let unread = await queue.unread
+            if inFlight.isEmpty || (inFlight.count < settings.workers && unread >= output.batchSize),
+               let batch = await queue.read(maximum: output.batchSize) {
+                let task = Task {
+                    var backoff = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
+                    return await self.deliver(batch, backoff: &backoff, settings: settings)
+                }
+                inFlight.append((batch, task))
+                continue
             }
+            guard let oldest = inFlight.first else { continue }
+            let landed = await withTaskCancellationHandler { await oldest.task.value } onCancel: { oldest.task.cancel() }
+            inFlight.removeFirst()
+            guard landed else { return }
+            await acknowledge(oldest.batch)
+        }
+    }
+
+    /// The batch is delivered: the files' positions move past it, then the queue drops it.
+    func acknowledge(_ batch: QueueBatch) async {
+        var last: [String: UInt64] = [:]
+        // The last event of a source in queue order is where it resumes (after a truncation that is lower).
+        for event in batch.events where !event.source.isEmpty { last[event.source] = event.offset }
+        for (source, offset) in last { registry.advance(source, to: offset) }
+        do {
+            try await queue.acknowledge(batch)
+        } catch {
+            logger.error("\(error.description)")
         }
     }
 
