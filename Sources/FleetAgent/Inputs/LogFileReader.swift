@@ -29,7 +29,7 @@ struct LogFileReader {
     var pathFragment: [UInt8]
 
     static let fingerprintBytes = 64
-    static let chunkBytes = 256 << 10
+    static let chunkBytes = 128 << 10
 
     init?(key: String, path: String, status: stat, startingAt offset: UInt64) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

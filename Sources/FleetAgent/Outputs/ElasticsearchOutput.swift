@@ -70,12 +70,17 @@ public final class ElasticsearchOutput: AgentOutput {
     public func publish(_ events: [QueuedEvent]) async throws(FlotillaError) -> PublishResult {
         var body = ByteBuffer()
         body.reserveCapacity(events.reduce(0) { $0 + $1.document.count + $1.index.utf8.count + 32 })
+        // Most of a batch goes to one or two data streams: each action line is made once.
+        var actions: [String: [UInt8]] = [:]
         for event in events {
-            var action = EventJSON(capacity: event.index.utf8.count + 24)
-            action.raw("{\"create\":{\"_index\":")
-            action.string(event.index)
-            action.raw("}}\n")
-            body.writeBytes(action.bytes)
+            if actions[event.index] == nil {
+                var action = EventJSON(capacity: event.index.utf8.count + 24)
+                action.raw("{\"create\":{\"_index\":")
+                action.string(event.index)
+                action.raw("}}\n")
+                actions[event.index] = action.bytes
+            }
+            body.writeBytes(actions[event.index]!)
             body.writeBytes(event.document)
             body.writeInteger(UInt8(ascii: "\n"))
         }
@@ -102,6 +107,9 @@ public final class ElasticsearchOutput: AgentOutput {
 
     /// Reads the per-item answers of a `_bulk` response.
     static func items(of response: HTTPResponse, count: Int, server: String) throws(FlotillaError) -> PublishResult {
+        // Elasticsearch writes "errors" before the items: a clean answer needs no parsing of 1,600 items.
+        let head = String(decoding: response.body.prefix(200), as: UTF8.self).replacingOccurrences(of: " ", with: "")
+        if head.hasPrefix("{"), head.contains("\"errors\":false") { return .delivered }
         guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {
             throw FlotillaError("The \(server) answered the bulk request with something that is not JSON", hint: "check that hosts points at Elasticsearch")
         }

@@ -278,6 +278,7 @@ public actor DiskQueue {
 
     static func parse(_ chunk: [UInt8], maximum: Int) -> Parsed {
         var parsed = Parsed()
+        var strings = QueuedEvent.Strings()
         chunk.withUnsafeBytes { raw in
             while parsed.events.count < maximum, parsed.consumed + headerBytes <= raw.count {
                 let cursor = parsed.consumed
@@ -288,7 +289,7 @@ public actor DiskQueue {
                     return
                 }
                 let payload = UnsafeRawBufferPointer(rebasing: raw[(cursor + headerBytes)..<(cursor + headerBytes + size)])
-                guard CRC32.checksum(payload) == uint32(raw, cursor + 4), let event = QueuedEvent(record: payload) else {
+                guard CRC32.checksum(payload) == uint32(raw, cursor + 4), let event = QueuedEvent(record: payload, strings: &strings) else {
                     parsed.damaged = true
                     return
                 }

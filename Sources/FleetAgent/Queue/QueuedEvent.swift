@@ -29,8 +29,27 @@ extension QueuedEvent {
         bytes.append(contentsOf: document)
     }
 
+    /// The index and source of the previous record read, reused while they repeat (they nearly always do), so
+    /// reading a batch does not make two strings per event.
+    struct Strings {
+        var last: [([UInt8], String)] = []
+
+        mutating func string(_ bytes: UnsafeRawBufferPointer.SubSequence) -> String {
+            for (known, text) in last where known.elementsEqual(bytes) { return text }
+            let text = String(decoding: bytes, as: UTF8.self)
+            if last.count >= 8 { last.removeFirst() }
+            last.append((Array(bytes), text))
+            return text
+        }
+    }
+
     /// Reads a record written by `encode`, or `nil` when the bytes are not one.
     init?(record: UnsafeRawBufferPointer) {
+        var strings = Strings()
+        self.init(record: record, strings: &strings)
+    }
+
+    init?(record: UnsafeRawBufferPointer, strings: inout Strings) {
         var cursor = 0
         func short() -> String? {
             guard cursor + 2 <= record.count else { return nil }
@@ -38,7 +57,7 @@ extension QueuedEvent {
             cursor += 2
             guard cursor + length <= record.count else { return nil }
             defer { cursor += length }
-            return String(decoding: record[cursor..<(cursor + length)], as: UTF8.self)
+            return strings.string(record[cursor..<(cursor + length)])
         }
         guard record.count >= 1, record[0] == 1 else { return nil }
         cursor = 1
