@@ -73,3 +73,47 @@ extension String {
         try handle.close()
     }
 }
+
+extension AgentDataPathTests {
+    @Test func anOutputThatFailsCutsTheLongPollShortSoFleetHearsAtOnce() async throws {
+        // Long polls: without the cut the failure would reach Fleet only a minute later.
+        let fleet = try await TestFleetServer.start(clientAuth: .required) { $0.pollTimeoutSeconds = 60; $0.minimumPollTimeoutSeconds = 60; $0.pollJitterSeconds = 0 }
+        defer { Task { await fleet.stop() } }
+        let standIn = try await ElasticsearchStandIn.start(certs.serverSettings)
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let log = directory.file("app.log")
+        try "first\n".write(toFile: log, atomically: true, encoding: .utf8)
+        var policy = try #require(try await fleet.store.policy(id: StoreSetup.defaultPolicyId))
+        policy.body = #"""
+            {"outputs":{"default":{"type":"elasticsearch","hosts":["https://localhost:\#(standIn.port)"],"ssl":{"certificate_authorities":["\#(certs.fleetCA)"]},"flush_interval":0.02,"backoff":{"init":0.2,"max":1}}},
+             "inputs":[{"id":"app","type":"logfile","use_output":"default","streams":[{"paths":["\#(log)"]}]}],
+             "fleet":{"hosts":["https://localhost:\#(fleet.port)"]}}
+            """#
+        try await fleet.store.savePolicy(policy)
+        let vault = AgentVault(directory: directory.file("state"))
+        let state = try await Enrollment.enroll(
+            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: true),
+            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
+        )
+        try vault.save(state)
+        let pipeline = try DataPipeline(directory: directory.file("data"), agentID: state.agentId, logger: Logger(label: "data"))
+        let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: 120, pipeline: pipeline)
+        #expect(try await runner.checkinOnce() == .keepRunning)
+        #expect(await eventually { standIn.messages == ["first"] })
+
+        let started = ContinuousClock.now
+        async let waiting = runner.checkinOnce()
+        #expect(await fleet.waitForWaitingCheckins(1))
+        try await standIn.stop()
+        try "second\n".appendLine(to: log)
+        #expect(try await waiting == .keepRunning)
+        #expect(ContinuousClock.now - started < .seconds(30), "the poll was not cut short")
+        async let reporting = runner.checkinOnce()
+        let degraded = try #require(try await fleet.store.waitForAgent { $0.lastStatus == "degraded" })
+        #expect(degraded.lastMessage?.hasPrefix("output default: ") == true, "\(degraded.lastMessage ?? "")")
+        _ = await pipeline.components()
+        await pipeline.stop()
+        _ = try? await reporting
+    }
+}

@@ -55,10 +55,18 @@ public final class AgentRunner: Sendable {
             localMetadata: AgentMetadata.local(), components: await pipeline?.components(), pollTimeout: formatGoDuration(pollTimeout),
             agentPolicyID: state.policyId, policyRevisionIdx: Int64(seenRevision)
         )
-        let answer = try await connection.send(
-            "POST", "/api/fleet/agents/\(state.agentId)/checkin", body: try? JSONEncoder().encode(request),
-            authorization: "ApiKey \(state.accessAPIKey)", timeout: pollTimeout + 60
-        )
+        let body = try? JSONEncoder().encode(request)
+        let authorization = "ApiKey \(state.accessAPIKey)"
+        let path = "/api/fleet/agents/\(state.agentId)/checkin"
+        let reported = worst.map { "\($0.component) \($0.health.status)" }
+        let timeout = pollTimeout + 60
+        let poll: @Sendable () async throws(FlotillaError) -> FleetConnection.Answer = {
+            try await connection.send("POST", path, body: body, authorization: authorization, timeout: timeout)
+        }
+        guard let answer = try await pollUnlessHealthChanges(from: reported, poll) else {
+            // A unit changed state while the poll waited: check in again at once, so Fleet hears it now.
+            return .keepRunning
+        }
         switch answer.status {
         case 200: break
         case 401: throw FlotillaError("Fleet Server refused this agent's API key: \(answer.message)", hint: "the agent keeps its state and retries; enroll again with --force if it was revoked")
@@ -103,6 +111,40 @@ public final class AgentRunner: Sendable {
             logger.info("Unenrolled by Fleet Server; the agent stops and its key is cleared")
         }
         return outcome
+    }
+
+    /// Runs the long poll `send`, but cuts it short (returning `nil`) when the worst unit's state differs from
+    /// `reported` for more than a moment: an output that fails is reported within seconds, not at the end of a
+    /// five-minute poll. Only states count, not their changing messages, so an outage costs one extra check-in.
+    func pollUnlessHealthChanges(
+        from reported: String?, _ send: @escaping @Sendable () async throws(FlotillaError) -> FleetConnection.Answer
+    ) async throws(FlotillaError) -> FleetConnection.Answer? {
+        guard let pipeline else { return try await send() }
+        let poll = Task { () async throws -> FleetConnection.Answer in try await send() }
+        let changed = NIOLockedValueBox(false)
+        let watcher = Task {
+            var since: ContinuousClock.Instant?
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                let now = await pipeline.worstUnit().map { "\($0.component) \($0.health.status)" }
+                guard now != reported else { since = nil; continue }
+                // A state held for a few seconds, not a flicker.
+                if let since, ContinuousClock.now - since >= .seconds(4) {
+                    changed.withLockedValue { $0 = true }
+                    poll.cancel()
+                    return
+                }
+                since = since ?? .now
+            }
+        }
+        defer { watcher.cancel() }
+        let result = await withTaskCancellationHandler { await poll.result } onCancel: { poll.cancel() }
+        if changed.withLockedValue({ $0 }) { return nil }
+        switch result {
+        case .success(let answer): return answer
+        case .failure(let error as FlotillaError): throw error
+        case .failure(let error): throw FlotillaError("The check-in failed: \(error)", hint: "the agent retries with backoff")
+        }
     }
 
     /// Applies a POLICY_CHANGE. A policy that moves Fleet hosts or TLS is tried first with `GET /api/status` over the

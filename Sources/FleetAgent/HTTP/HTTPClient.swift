@@ -124,7 +124,13 @@ public final class HTTPClient: Sendable {
         let response: HTTPResponse
         let keepAlive: Bool
         do {
-            (response, keepAlive) = try await promise.futureResult.get()
+            // A cancelled request (a long poll cut short) closes its connection.
+            (response, keepAlive) = try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                promise.fail(CancellationError())
+                channel.close(promise: nil)
+            }
             deadline.cancel()
         } catch {
             deadline.cancel()
@@ -154,6 +160,8 @@ public final class HTTPClient: Sendable {
 
     private func explain(_ error: any Error, report: HandshakeReport?, timeout: Double) -> FlotillaError {
         switch error {
+        case is CancellationError:
+            return FlotillaError("The request to the \(transport.server) was cancelled", hint: "the agent is stopping or checks in again")
         case HTTPExchangeError.timedOut:
             return FlotillaError("The \(transport.server) did not answer within \(Int(timeout)) s", hint: "check that it runs and is not overloaded")
         case HTTPExchangeError.responseTooLarge(let limit):
