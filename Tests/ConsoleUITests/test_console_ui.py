@@ -2,11 +2,16 @@
 log in, add a Fleet Server host and an output with SSL options, create an enrollment token, take the Add agent
 command, run it with the real flotilla binary, and see the new agent Healthy in the table. Screenshots of every
 page go to $FLOTILLA_SCREENSHOTS (default: a temporary directory), to be looked at."""
+import gzip
+import http.server
+import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +69,59 @@ def quickstart():
             process.kill()
 
 
+class BulkStandIn(http.server.BaseHTTPRequestHandler):
+    """A stand-in for Elasticsearch's _bulk endpoint (not Elasticsearch, which cannot run here): it checks the
+    NDJSON pairs, the content type and gzip as Elasticsearch would, counts documents by data stream, and answers in
+    Elasticsearch's shape."""
+    protocol_version = "HTTP/1.1"
+    received = {}
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.answer(200, {"name": "standin", "version": {"number": "8.17.0"}, "tagline": "A stand-in for Elasticsearch"})
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        if not self.path.startswith("/_bulk") or not self.headers.get("Content-Type", "").startswith("application/x-ndjson"):
+            return self.answer(400, {"error": {"type": "illegal_argument_exception", "reason": "not a bulk request"}})
+        lines = [line for line in body.split(b"\n") if line]
+        items = []
+        for action, document in zip(lines[0::2], lines[1::2]):
+            index = json.loads(action)["create"]["_index"]
+            json.loads(document)
+            BulkStandIn.received[index] = BulkStandIn.received.get(index, 0) + 1
+            items.append({"create": {"_index": index, "status": 201}})
+        self.answer(200, {"took": 1, "errors": False, "items": items})
+
+
+@pytest.fixture(scope="module")
+def elasticsearch(quickstart):
+    """The stand-in on a free port, over mutual TLS with the quickstart's certificates."""
+    certs = quickstart["certs"]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BulkStandIn)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certs / "fleet-cert.crt", certs / "fleet-cert.key")
+    context.load_verify_locations(certs / "agent-ca.crt")
+    context.verify_mode = ssl.CERT_REQUIRED
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"https://localhost:{server.server_address[1]}", "received": BulkStandIn.received}
+    server.shutdown()
+
+
 @pytest.fixture(scope="module")
 def browser():
     options = webdriver.ChromeOptions()
@@ -115,7 +173,7 @@ def submit(browser, form_id=None):
     form.find_element(By.CSS_SELECTOR, "button.primary").click()
 
 
-def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, browser):
+def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, browser, elasticsearch):
     url, certs = quickstart["url"], quickstart["certs"]
     wait = WebDriverWait(browser, 20)
     browser.get(url + "/agents")
@@ -172,7 +230,7 @@ def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, 
     # An output with SSL options for mutual TLS.
     browser.get(url + "/settings/outputs/new")
     fill(browser, "name", "Secure Elasticsearch")
-    fill(browser, "hosts", "https://localhost:9200")
+    fill(browser, "hosts", elasticsearch["url"])
     fill(browser, "certificate_authorities", str(certs / "fleet-ca.crt"))
     fill(browser, "certificate", str(certs / "agent-cert.crt"))
     fill(browser, "key", str(certs / "agent-cert.key"))
@@ -240,7 +298,9 @@ def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, 
                 lambda b: "is online and Healthy" in b.find_element(By.CSS_SELECTOR, "[data-wait-agents]").text)
         except Exception:
             browser.get(url + "/agents")
-            raise AssertionError("the new agent did not show as Healthy: " + browser.find_element(By.ID, "agents-table").text)
+            table = browser.find_element(By.ID, "agents-table").text
+            browser.find_elements(By.CSS_SELECTOR, "#agents-table tbody tr a")[0].click()
+            raise AssertionError("the new agent did not show as Healthy: " + table + "\n" + browser.find_element(By.TAG_NAME, "main").text)
         shot(browser, "10-add-agent-online")
         def two_healthy(b):
             rows = b.find_elements(By.CSS_SELECTOR, "#agents-table tbody tr")
@@ -250,6 +310,14 @@ def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, 
         shot(browser, "11-agents-two")
         rows[0].find_element(By.CSS_SELECTOR, "a").click()
         assert "Client certificate" in browser.page_source
+        # The output set up above receives the agents' data (the host metrics of the default policy) over mutual
+        # TLS, the agent's encrypted key opened with its own passphrase.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not elasticsearch["received"].get("metrics-system.memory-default"):
+            time.sleep(0.5)
+        assert elasticsearch["received"].get("metrics-system.memory-default"), elasticsearch["received"]
+        agent_page = browser.current_url
+        reload_until(browser, agent_page, lambda b: "Inputs and outputs" in b.page_source and "Healthy" in b.find_element(By.TAG_NAME, "main").text, 60)
         shot(browser, "12-agent")
         browser.get(url + "/audit")
         audit = browser.find_element(By.CSS_SELECTOR, "table.grid").text

@@ -133,6 +133,34 @@ struct ManagementAPITests {
         #expect(policy[["outputs", "secure-es", "ssl", "certificate"]] == .string(certs.agentCert))
     }
 
+    @Test func testRemoteAndFileOutputsNeedTheirOwnFieldsAndKeepTheTokenSealed() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.run { client in
+            let noPath = try await client.call(.post, "/api/fleet/outputs", ["name": "files", "type": "file"])
+            #expect(noPath.status == .badRequest && noPath.json["message"]?.stringValue?.hasPrefix("path:") == true, "\(noPath.text)")
+            let noToken = try await client.call(.post, "/api/fleet/outputs", ["name": "remote", "type": "remote_elasticsearch", "hosts": ["https://remote:9200"]])
+            #expect(noToken.status == .badRequest && noToken.json["message"]?.stringValue?.contains("service_token") == true, "\(noToken.text)")
+            let kafka = try await client.call(.post, "/api/fleet/outputs", ["name": "k", "type": "kafka", "hosts": ["k:9092"]])
+            #expect(kafka.status == .badRequest && kafka.json["message"]?.stringValue?.contains("remote_elasticsearch") == true)
+
+            let files = try await client.call(.post, "/api/fleet/outputs", ["id": "files", "name": "files", "type": "file", "path": "/var/lib/flotilla/events"])
+            #expect(files.status == .ok, "\(files.text)")
+            let remote = try await client.call(.post, "/api/fleet/outputs", [
+                "id": "remote", "name": "remote", "type": "remote_elasticsearch", "hosts": ["https://remote:9200"],
+                "service_token": "AAEAAWVsYXN0aWMvZmxlZXQtc2VydmVyL3Rva2VuLTE6c2VjcmV0", "is_default": true,
+            ])
+            #expect(remote.status == .ok, "\(remote.text)")
+            #expect(!remote.text.contains("AAEAAWVsYXN0aWMv"), "the service token must not be shown back")
+            let shown = try await client.call(.get, "/api/fleet/outputs/remote")
+            #expect(!shown.text.contains("AAEAAWVsYXN0aWMv") && shown.json[["item", "secrets", "service_token"]] != nil, "\(shown.text)")
+        }
+        let stored = try await harness.store.consoleObjects(kind: "output")
+        #expect(!stored.contains { $0.body.contains("AAEAAWVsYXN0aWMv") }, "the service token is sealed in the store")
+        let policy = try await harness.policy(StoreSetup.defaultPolicyId)
+        #expect(policy[["outputs", "remote", "type"]] == "remote_elasticsearch")
+        #expect(policy[["outputs", "remote", "service_token"]] == "AAEAAWVsYXN0aWMvZmxlZXQtc2VydmVyL3Rva2VuLTE6c2VjcmV0")
+    }
+
     @Test func testAuthenticationRolesAndCSRF() async throws {
         let harness = try await ConsoleHarness()
         try await harness.run { client in

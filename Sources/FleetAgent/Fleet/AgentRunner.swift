@@ -185,7 +185,7 @@ public final class AgentRunner: Sendable {
         if let id = policy["id"]?.stringValue { state.policyId = id }
         state.rejectedPolicyRevision = nil
         state.rejectionReason = nil
-        await pipeline?.apply(policy)
+        await pipeline?.apply(policy, hostPassphrasePath: state.fleetTLS.keyPassphrasePath)
         logger.info("Applied policy", metadata: ["policy": "\(state.policyId)", "revision": "\(revision)"])
         return nil
     }
@@ -207,7 +207,9 @@ public final class AgentRunner: Sendable {
     /// fleet does not retry in step; state is never deleted because of an error.
     public func run() async {
         // Inputs resume at once from the last applied policy, before Fleet Server answers.
-        if let pipeline, let policy = try? vault.loadEnrolled().policy { await pipeline.apply(policy) }
+        if let pipeline, let state = try? vault.loadEnrolled(), let policy = state.policy {
+            await pipeline.apply(policy, hostPassphrasePath: state.fleetTLS.keyPassphrasePath)
+        }
         await checkInUntilStopped()
         await pipeline?.stop()
     }

@@ -47,7 +47,9 @@ public actor DataPipeline {
 
     /// Starts, stops and reconfigures inputs and outputs to match `policy`. Problems are not thrown: each lands in
     /// its unit's health, and the rest of the policy runs.
-    public func apply(_ policy: JSONValue) async {
+    /// - Parameter hostPassphrasePath: the passphrase file of this host's own encrypted key, used for an output key
+    ///   pushed without one (the passphrase is the host's secret, which no console knows), as for Fleet's TLS.
+    public func apply(_ policy: JSONValue, hostPassphrasePath: String? = nil) async {
         startTicker()
         problems.removeAll()
         let policyTags = policy["agent"]?["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -55,7 +57,8 @@ public actor DataPipeline {
         var wanted = Set<String>()
         for (id, section) in (policy["outputs"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             do {
-                let settings = try OutputSettings(id: id, policy: section)
+                var settings = try OutputSettings(id: id, policy: section)
+                if settings.tls.key != nil, settings.tls.keyPassphrasePath == nil { settings.tls.keyPassphrasePath = hostPassphrasePath }
                 wanted.insert(id)
                 try await setOutput(settings)
             } catch {

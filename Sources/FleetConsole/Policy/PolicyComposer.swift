@@ -34,7 +34,8 @@ struct PolicyComposer {
         body["outputs"] = .object(outputs)
         var inputs = policy.inputs.map { input -> JSONValue in
             var input = input
-            if input["use_output"] == nil, let data { input["use_output"] = .string(data.id) }
+            // As in Kibana, a policy's inputs go to its data output.
+            if let data { input["use_output"] = .string(data.id) }
             if input[["data_stream", "namespace"]] == nil { input[["data_stream", "namespace"]] = .string(policy.namespace) }
             return input
         }

@@ -69,7 +69,7 @@ enum Templates {
     <dt>Client certificate</dt><dd>{{#certificate}}{{certificate}}, issued by {{issuer}}; {{certificateExpiry}}<div class="sub mono">SHA-256 {{fingerprint}}</div>{{/certificate}}{{^certificate}}none presented{{/certificate}}</dd>
     <dt>Tags</dt><dd>{{#tags}}<span class="tag">{{.}}</span>{{/tags}}</dd></dl></section>
     <section class="card"><h2>Inputs and outputs</h2>
-    {{#hasUnits}}<table><thead><tr><th>Component</th><th>Unit</th><th>Status</th><th>Message</th></tr></thead><tbody>
+    {{#hasUnits}}<table class="grid"><thead><tr><th>Component</th><th>Unit</th><th>Status</th><th>Message</th></tr></thead><tbody>
     {{#units}}<tr><td class="mono">{{component}}</td><td>{{kind}} <span class="sub mono">{{unit}}</span></td>
     <td><span class="badge {{class}}">{{status}}</span></td><td>{{message}}</td></tr>{{/units}}
     </tbody></table>{{/hasUnits}}{{^hasUnits}}<p class="hint">The agent has reported no inputs or outputs yet.</p>{{/hasUnits}}</section>
