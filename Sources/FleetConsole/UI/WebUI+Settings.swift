@@ -59,7 +59,7 @@ extension WebUI {
     static let outputSSL: [(Field, [String])] = [
         (Field(name: "certificate_authorities", label: "Server SSL certificate authorities", flag: "--certificate-authorities", purpose: "CA the agent uses to verify the output’s TLS certificate", multiline: true), ["ssl", "certificate_authorities"]),
         (Field(name: "certificate", label: "Client SSL certificate", flag: "--elastic-agent-cert", purpose: "Certificate used by agent to authenticate with output (for mTLS)", multiline: true), ["ssl", "certificate"]),
-        (Field(name: "key", label: "Client SSL certificate key", flag: "--elastic-agent-cert-key", purpose: "Key paired with agent mTLS certificate", multiline: true, secret: true), ["ssl", "key"]),
+        (Field(name: "key", label: "Client SSL certificate key", flag: "--elastic-agent-cert-key", purpose: "Key paired with agent mTLS certificate; an encrypted key opens with each agent's own passphrase file", multiline: true, secret: true), ["ssl", "key"]),
     ]
     static let proxyFields: [(Field, [String])] = [
         (Field(name: "name", label: "Name", purpose: "How hosts and outputs call this proxy"), ["name"]),
