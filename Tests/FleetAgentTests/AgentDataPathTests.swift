@@ -14,6 +14,18 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct AgentDataPathTests {
     let certs = CertificateFixtures.shared
 
+    /// An agent enrolled over mutual TLS, with its data path.
+    func enrolledAgent(_ fleet: TestFleetServer, directory: TemporaryDirectory, pollTimeout: Double) async throws -> (AgentRunner, DataPipeline) {
+        let vault = AgentVault(directory: directory.file("state"))
+        let state = try await Enrollment.enroll(
+            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: true),
+            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
+        )
+        try vault.save(state)
+        let pipeline = try DataPipeline(directory: directory.file("data"), agentID: state.agentId, logger: Logger(label: "data"))
+        return (AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: pollTimeout, pipeline: pipeline), pipeline)
+    }
+
     @Test func aPolicysOutputReceivesTheLinesAndTheServerStoresTheUnits() async throws {
         let fleet = try await TestFleetServer.start(clientAuth: .required) { $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0 }
         defer { Task { await fleet.stop() } }
@@ -33,14 +45,7 @@ import Testing
             """#
         try await fleet.store.savePolicy(policy)
 
-        let vault = AgentVault(directory: directory.file("state"))
-        let state = try await Enrollment.enroll(
-            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: true),
-            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
-        )
-        try vault.save(state)
-        let pipeline = try DataPipeline(directory: directory.file("data"), agentID: state.agentId, logger: Logger(label: "data"))
-        let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: 5, pipeline: pipeline)
+        let (runner, pipeline) = try await enrolledAgent(fleet, directory: directory, pollTimeout: 5)
         #expect(try await runner.checkinOnce() == .keepRunning)
         #expect(await eventually { standIn.messages.count == 20 })
         #expect(standIn.clientSubjects.contains { $0.contains("agent") }, "the agent presented its certificate to the output")
@@ -91,14 +96,7 @@ extension AgentDataPathTests {
              "fleet":{"hosts":["https://localhost:\#(fleet.port)"]}}
             """#
         try await fleet.store.savePolicy(policy)
-        let vault = AgentVault(directory: directory.file("state"))
-        let state = try await Enrollment.enroll(
-            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: true),
-            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
-        )
-        try vault.save(state)
-        let pipeline = try DataPipeline(directory: directory.file("data"), agentID: state.agentId, logger: Logger(label: "data"))
-        let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: 120, pipeline: pipeline)
+        let (runner, pipeline) = try await enrolledAgent(fleet, directory: directory, pollTimeout: 120)
         #expect(try await runner.checkinOnce() == .keepRunning)
         #expect(await eventually { standIn.messages == ["first"] })
 

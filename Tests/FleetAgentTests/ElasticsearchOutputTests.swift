@@ -21,6 +21,17 @@ import Testing
         (start..<(start + count)).map { QueuedEvent(index: "logs-app-default", document: Array(#"{"message":"event \#($0)"}"#.utf8)) }
     }
 
+    /// A queue and the worker that delivers it to an Elasticsearch output, in `directory`.
+    func worker(_ settings: OutputSettings, in directory: TemporaryDirectory) throws -> (DiskQueue, OutputWorker) {
+        let queue = try DiskQueue(directory: directory.file("queue"), maximumBytes: 1 << 20, logger: Logger(label: "q"))
+        let worker = OutputWorker(
+            output: try ElasticsearchOutput(settings: settings), settings: settings, queue: queue,
+            registry: try FileRegistry(path: directory.file("registry.json")), deadLetters: DeadLetterFile(path: directory.file("dead.ndjson")),
+            logger: Logger(label: "w")
+        )
+        return (queue, worker)
+    }
+
     func failure(_ body: () async throws -> Void) async -> String {
         do {
             try await body()
@@ -116,11 +127,7 @@ import Testing
         let directory = TemporaryDirectory("worker")
         defer { directory.remove() }
         let outputSettings = try settings(["https://localhost:\(standIn.port)"], ssl: ["certificate_authorities": [.string(certs.fleetCA)]], extra: ["backoff": ["init": 0.05, "max": 0.2], "flush_interval": 0.01])
-        let queue = try DiskQueue(directory: directory.file("queue"), maximumBytes: 1 << 20, logger: Logger(label: "q"))
-        let worker = OutputWorker(
-            output: try ElasticsearchOutput(settings: outputSettings), settings: outputSettings, queue: queue,
-            registry: try FileRegistry(path: directory.file("registry.json")), deadLetters: DeadLetterFile(path: directory.file("dead.ndjson")), logger: Logger(label: "w")
-        )
+        let (queue, worker) = try worker(outputSettings, in: directory)
         let task = Task { await worker.run() }
         defer { task.cancel() }
         #expect(try await queue.tryAppend(events(4)))
@@ -144,11 +151,7 @@ import Testing
             ["https://localhost:\(downPort)", "https://localhost:\(standIn.port)"], ssl: ["certificate_authorities": [.string(certs.fleetCA)]],
             extra: ["backoff": ["init": 0.05, "max": 0.2], "flush_interval": 0.01]
         )
-        let queue = try DiskQueue(directory: directory.file("queue"), maximumBytes: 1 << 20, logger: Logger(label: "q"))
-        let worker = OutputWorker(
-            output: try ElasticsearchOutput(settings: outputSettings), settings: outputSettings, queue: queue,
-            registry: try FileRegistry(path: directory.file("registry.json")), deadLetters: DeadLetterFile(path: directory.file("dead.ndjson")), logger: Logger(label: "w")
-        )
+        let (queue, worker) = try worker(outputSettings, in: directory)
         let task = Task { await worker.run() }
         defer { task.cancel() }
         #expect(try await queue.tryAppend(events(10)))

@@ -100,7 +100,7 @@ extension DataPipeline {
     static func rank(_ status: UnitHealth.Status) -> Int {
         switch status {
         case .healthy, .stopped: 0
-        case .starting, .configuring, .stopping: 1
+        case .starting, .configuring, .stopping, .unknown: 1
         case .degraded: 2
         case .failed: 3
         }

@@ -1,3 +1,4 @@
+import FleetProtocol
 import NIOConcurrencyHelpers
 
 /// A unit's health, set by the task that runs it and read by the check-in.

@@ -1,16 +1,9 @@
-import NIOConcurrencyHelpers
+import FleetProtocol
 
 /// The state of one input or output, in the names Elastic Agent reports for its units.
 public struct UnitHealth: Sendable, Equatable {
-    public enum Status: String, Sendable, Codable {
-        case starting = "STARTING"
-        case configuring = "CONFIGURING"
-        case healthy = "HEALTHY"
-        case degraded = "DEGRADED"
-        case failed = "FAILED"
-        case stopping = "STOPPING"
-        case stopped = "STOPPED"
-    }
+    /// The contract's unit states (FleetProtocol), which `/api/status` reports in too.
+    public typealias Status = UnitState
 
     public var status: Status
     /// One sentence: what it does now, or what is wrong and what to do.
