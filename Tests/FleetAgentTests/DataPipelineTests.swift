@@ -177,3 +177,28 @@ extension DataPipelineTests {
         await pipeline.stop()
     }
 }
+
+extension DataPipelineTests {
+    @Test func aPolicyChangeThatMovesTheOutputToMutualTLSLosesNothing() async throws {
+        let standIn = try await ElasticsearchStandIn.start(certs.serverSettings(clientAuth: .optional))
+        let directory = TemporaryDirectory("pipeline")
+        defer { directory.remove(); Task { try await standIn.stop() } }
+        let log = directory.file("app.log")
+        let pipeline = try DataPipeline(directory: directory.file("data"), agentID: "agent-1", logger: Logger(label: "data"))
+        await pipeline.apply(policy(log: log, port: standIn.port))
+        write(log, 0..<500)
+        // The change lands while lines are being shipped.
+        #expect(await eventually { !tally(standIn).ids.isEmpty })
+        await pipeline.apply(policy(log: log, port: standIn.port, ssl: [
+            "certificate_authorities": [.string(certs.fleetCA)], "certificate": .string(certs.agentCert), "key": .string(certs.agentKey),
+            "key_passphrase_path": .string(certs.agentPassphrase),
+        ]))
+        write(log, 500..<1000)
+        #expect(await eventually { tally(standIn).ids.count == 1000 })
+        #expect(tally(standIn).ids == Set(0..<1000))
+        #expect(standIn.clientSubjects.contains { $0.contains("agent") }, "the new settings present the agent's certificate")
+        #expect(await pipeline.worstUnit() == nil)
+        print("Moved the output to mutual TLS while shipping: 1000 lines, \(tally(standIn).duplicates) duplicates")
+        await pipeline.stop()
+    }
+}
