@@ -29,17 +29,14 @@ public struct HTTPProxy: Sendable, Equatable {
         self.headers = headers
     }
 
-    /// The proxy the environment names for `host` (`HTTPS_PROXY`, unless `NO_PROXY` lists the host), as curl and
-    /// Go programs read it.
-    public static func fromEnvironment(for host: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(FlotillaError) -> HTTPProxy? {
+    /// The proxy the environment names for `host:port` (`HTTPS_PROXY`, unless `NO_PROXY` excludes it), as curl and
+    /// Go programs read them.
+    public static func fromEnvironment(
+        for host: String, port: Int = 443, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(FlotillaError) -> HTTPProxy? {
         guard let url = environment["HTTPS_PROXY"] ?? environment["https_proxy"], !url.isEmpty else { return nil }
-        let exclusions = (environment["NO_PROXY"] ?? environment["no_proxy"] ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        let wanted = host.lowercased()
-        for exclusion in exclusions where !exclusion.isEmpty {
-            if exclusion == "*" || wanted == exclusion || wanted.hasSuffix("." + exclusion.trimmingPrefix(".")) { return nil }
-        }
+        let exclusions = NoProxyRules(environment["NO_PROXY"] ?? environment["no_proxy"] ?? "")
+        if exclusions.excludes(host: host, port: port) { return nil }
         return try HTTPProxy(url: url)
     }
 

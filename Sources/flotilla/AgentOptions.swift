@@ -43,8 +43,8 @@ struct AgentEnrollmentOptions: ParsableArguments {
             throw FlotillaError("--proxy-disabled cannot be combined with --proxy-url", hint: "drop one of them")
         }
         // A proxy taken from this shell's HTTPS_PROXY is kept: the agent's service will not have this environment.
-        let host = try HTTPEndpoint(url: url, field: "--url").host
-        let fromEnvironment = proxyURL == nil && !proxyDisabled ? try HTTPProxy.fromEnvironment(for: host) : nil
+        let endpoint = try HTTPEndpoint(url: url, field: "--url")
+        let fromEnvironment = proxyURL == nil && !proxyDisabled ? try HTTPProxy.fromEnvironment(for: endpoint.host, port: endpoint.port) : nil
         let options = FleetConnectionOptions(
             headers: try Self.keyValues(header, flag: "--header"),
             proxyURL: proxyURL ?? (fromEnvironment == nil ? nil : ProcessInfo.processInfo.environment["HTTPS_PROXY"] ?? ProcessInfo.processInfo.environment["https_proxy"]),

@@ -32,10 +32,10 @@ public struct FleetConnectionOptions: Codable, Sendable, Equatable {
     }
 
     /// The proxy to tunnel through towards `host`, if any. A local Fleet Server is never reached through one.
-    public func proxy(for host: String) throws(FlotillaError) -> HTTPProxy? {
+    public func proxy(for host: String, port: Int = 443) throws(FlotillaError) -> HTTPProxy? {
         if proxyDisabled || localFleetServerPort != nil { return nil }
         if let proxyURL { return try HTTPProxy(url: proxyURL, headers: proxyHeaders) }
-        return try HTTPProxy.fromEnvironment(for: host)
+        return try HTTPProxy.fromEnvironment(for: host, port: port)
     }
 
     /// The same options with header values and proxy credentials hidden, for `flotilla inspect`.
@@ -61,7 +61,7 @@ public struct FleetConnection: Sendable {
         self.options = options
         let local = options.localFleetServerPort
         self.client = try HTTPClient(
-            endpoint: endpoint, tls: self.tls, proxy: try options.proxy(for: endpoint.host),
+            endpoint: endpoint, tls: self.tls, proxy: try options.proxy(for: endpoint.host, port: endpoint.port),
             dialHost: local == nil ? nil : "127.0.0.1", dialPort: local, headers: options.headers, role: "Fleet Server"
         )
     }

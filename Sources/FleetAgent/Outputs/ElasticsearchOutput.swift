@@ -35,7 +35,7 @@ public final class ElasticsearchOutput: AgentOutput {
             let proxy: HTTPProxy? = if let url = settings.proxyURL {
                 try HTTPProxy(url: url, headers: settings.proxyHeaders)
             } else {
-                try HTTPProxy.fromEnvironment(for: endpoint.host)
+                try HTTPProxy.fromEnvironment(for: endpoint.host, port: endpoint.port)
             }
             clients.append(try HTTPClient(endpoint: endpoint, tls: tls, proxy: proxy, headers: settings.headers, headersField: "\(field).headers", role: role))
         }
