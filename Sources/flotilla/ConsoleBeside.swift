@@ -2,17 +2,18 @@ import FleetConsole
 import FleetStore
 import FleetTLS
 import Logging
+import ServiceLifecycle
 
 /// A console run in the same process as a Fleet Server (`server --console-port`, the quickstart), on the
 /// server's own store object, so its changes are announced to the server's waiting check-ins at once.
 enum ConsoleBeside {
-    /// Checks and starts the console; cancel the task to stop it.
-    static func start(
-        _ configuration: ConsoleConfiguration, store: any Store, logger: Logger
-    ) async throws -> (console: FleetConsole, task: Task<Void, any Error>) {
+    /// Checks and starts the console; `RunningConsole.stop()` shuts it down gracefully.
+    static func start(_ configuration: ConsoleConfiguration, store: any Store, logger: Logger) async throws -> RunningConsole {
         let console = try await FleetConsole(configuration: configuration, store: store, logger: logger)
         let service = console.service { port in say("Console listening on \(configuration.url(port: port))") }
-        return (console, Task { try await service.run() })
+        // In a group of its own, so that stopping it drains its connections instead of cancelling them.
+        let group = ServiceGroup(services: [service], logger: logger)
+        return RunningConsole(console: console, group: group, task: Task { try await group.run() })
     }
 
     /// The console of a Fleet Server: its certificate and key (never asking browsers for client certificates),

@@ -60,48 +60,53 @@ struct Quickstart: AsyncParsableCommand {
         _ = try await local.run(agentURL: url, agentTLS: agentTLS, options: FleetConnectionOptions(proxyDisabled: true), healthTimeout: 60) { server, options in
             say("Fleet Server listening on \(url) (client certificates required).")
             let console = try await QuickstartConsole.start(consoleSettings, store: server.store)
-            defer { console.task.cancel() }
-            var enrolledNow = false
-            if var state = try vault.load() {
-                // The quickstart owns this agent: follow the server if it moved to another port.
-                state.fleetHosts = [url]
-                state.connection = options
-                try vault.save(state)
-                say("Reusing agent \(state.agentId) enrolled in \(vault.directory).")
-            } else {
-                let state = try await Enrollment.enroll(url: url, token: secrets.enrollmentToken, tls: agentTLS, tags: ["quickstart"], options: options)
-                try vault.save(state)
-                say("Enrolled agent \(state.agentId).")
-                enrolledNow = true
+            do {
+                var enrolledNow = false
+                if var state = try vault.load() {
+                    // The quickstart owns this agent: follow the server if it moved to another port.
+                    state.fleetHosts = [url]
+                    state.connection = options
+                    try vault.save(state)
+                    say("Reusing agent \(state.agentId) enrolled in \(vault.directory).")
+                } else {
+                    let state = try await Enrollment.enroll(url: url, token: secrets.enrollmentToken, tls: agentTLS, tags: ["quickstart"], options: options)
+                    try vault.save(state)
+                    say("Enrolled agent \(state.agentId).")
+                    enrolledNow = true
+                }
+                let agentID = try vault.loadEnrolled().agentId
+                let pipeline = try DataPipeline(directory: "\(root)/agent/data", agentID: agentID, logger: Logger(label: "data"))
+                let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pipeline: pipeline)
+                // Its first check-in brings the policy at once, so the status below shows it applied.
+                if enrolledNow { _ = try await runner.checkinOnce() }
+                if let state = try vault.load() {
+                    say("")
+                    say(AgentStatusReport(state).text)
+                }
+                say("""
+
+                    Enroll another agent from another host (copy the CA, an agent certificate, its key and passphrase there):
+                      flotilla install --url=\(url) \\
+                        --enrollment-token=\(secrets.enrollmentToken) \\
+                        --certificate-authorities=\(certs)/fleet-ca.crt \\
+                        --elastic-agent-cert=\(certs)/agent-cert.crt \\
+                        --elastic-agent-cert-key=\(certs)/agent-cert.key \\
+                        --elastic-agent-cert-key-passphrase=\(certs)/agent-cert.passphrase
+
+                    The agent's events (host metrics, its own logs and metrics) land in \(root)/agent/events/flotilla.ndjson.
+
+                    Console: \(consoleSettings.url()) (trusts fleet-ca.crt) — user admin, password \(console.password)
+                      (a new one-time password each run; set your own with flotilla console users passwd admin)
+
+                    Press Ctrl-C to stop.
+                    """)
+                // Runs until SIGINT/SIGTERM stops the Fleet Server, which ends this too.
+                await runner.run()
+            } catch {
+                await console.running.stop()
+                throw error
             }
-            let agentID = try vault.loadEnrolled().agentId
-            let pipeline = try DataPipeline(directory: "\(root)/agent/data", agentID: agentID, logger: Logger(label: "data"))
-            let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pipeline: pipeline)
-            // Its first check-in brings the policy at once, so the status below shows it applied.
-            if enrolledNow { _ = try await runner.checkinOnce() }
-            if let state = try vault.load() {
-                say("")
-                say(AgentStatusReport(state).text)
-            }
-            say("""
-
-                Enroll another agent from another host (copy the CA, an agent certificate, its key and passphrase there):
-                  flotilla install --url=\(url) \\
-                    --enrollment-token=\(secrets.enrollmentToken) \\
-                    --certificate-authorities=\(certs)/fleet-ca.crt \\
-                    --elastic-agent-cert=\(certs)/agent-cert.crt \\
-                    --elastic-agent-cert-key=\(certs)/agent-cert.key \\
-                    --elastic-agent-cert-key-passphrase=\(certs)/agent-cert.passphrase
-
-                The agent's events (host metrics, its own logs and metrics) land in \(root)/agent/events/flotilla.ndjson.
-
-                Console: \(consoleSettings.url()) (trusts fleet-ca.crt) — user admin, password \(console.password)
-                  (a new one-time password each run; set your own with flotilla console users passwd admin)
-
-                Press Ctrl-C to stop.
-                """)
-            // Runs until SIGINT/SIGTERM stops the Fleet Server, which ends this too.
-            await runner.run()
+            await console.running.stop()
         }
         say("Stopped.")
     }
@@ -151,14 +156,15 @@ extension QuickstartSecrets {
 
 /// The quickstart's console, on the Fleet Server's store and certificate, with a fresh admin password each run.
 enum QuickstartConsole {
-    static func start(_ configuration: ConsoleConfiguration, store: any Store) async throws -> (task: Task<Void, any Error>, password: String) {
-        let (console, task) = try await ConsoleBeside.start(configuration, store: store, logger: Logger(label: "console"))
+    static func start(_ configuration: ConsoleConfiguration, store: any Store) async throws -> (running: RunningConsole, password: String) {
+        let running = try await ConsoleBeside.start(configuration, store: store, logger: Logger(label: "console"))
+        let console = running.console
         let password = Secrets.random()
         if try await console.accounts.users().contains(where: { $0.name == "admin" }) {
             try await console.accounts.setPassword("admin", password: password)
         } else {
             try await console.accounts.addUser("admin", password: password, role: .admin)
         }
-        return (task, password)
+        return (running, password)
     }
 }

@@ -110,18 +110,23 @@ struct ServerRun: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "fleet-server")
         let server = try await FleetServer(configuration: configuration, logger: logger)
-        var console: Task<Void, any Error>?
+        var console: RunningConsole?
         if self.console.port != nil {
             let facts = FleetServerTLSFacts(tls: configuration.tls, insecureHTTP: configuration.insecureHTTP, dataDirectory: configuration.dataDirectory)
-            console = try await ConsoleBeside.start(ConsoleBeside.configuration(for: facts, options: self.console), store: server.store, logger: Logger(label: "console")).task
+            console = try await ConsoleBeside.start(ConsoleBeside.configuration(for: facts, options: self.console), store: server.store, logger: Logger(label: "console"))
         }
-        defer { console?.cancel() }
-        try await server.run { port in
-            let scheme = configuration.insecureHTTP ? "http" : "https"
-            logger.info("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
-            // A line on stdout that scripts and tests wait for.
-            say("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
+        do {
+            try await server.run { port in
+                let scheme = configuration.insecureHTTP ? "http" : "https"
+                logger.info("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
+                // A line on stdout that scripts and tests wait for.
+                say("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
+            }
+        } catch {
+            await console?.stop()
+            throw error
         }
+        await console?.stop()
     }
 }
 
