@@ -84,7 +84,7 @@ import Testing
         #expect(appended > 0)
         #expect(await queue.figures.bytes <= 2000)
         let waiting = Task { try await queue.append(events(1000..<1010)) }
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(await eventually { await queue.waitingWriters == 1 }, "the writer waits for room")
         let batch = try #require(await queue.read(maximum: 20))
         try await queue.acknowledge(batch)
         try await waiting.value

@@ -6,60 +6,50 @@ import Glibc
 #endif
 
 extension DataPipeline {
+    /// Every unit now: the running inputs, the outputs that carry them, and what could not start.
+    func units() -> [UnitReport] {
+        var reports = inputs.values.map {
+            UnitReport(kind: .input, id: $0.input.id, type: $0.input.type, outputID: $0.outputID, health: $0.input.health.current)
+        }
+        reports += problems
+        // Each component has its output unit: the worker's health, unless the output itself failed to start.
+        let types = Dictionary(grouping: reports, by: \.outputID).mapValues { Set($0.map(\.type)) }
+        for (outputID, inputTypes) in types {
+            guard let worker = outputs[outputID]?.worker else { continue }
+            for type in inputTypes where !reports.contains(where: { $0.kind == .output && $0.outputID == outputID && $0.type == type }) {
+                reports.append(UnitReport(kind: .output, id: outputID, type: type, outputID: outputID, health: worker.health.current))
+            }
+        }
+        return reports
+    }
+
     /// The running units as the check-in's `components`, Elastic Agent's shape: one component per input type and
     /// output, holding a unit for each input and one for the output.
     public func components() -> JSONValue {
-        struct Group {
-            var type: String
-            var outputID: String
-            var units: [JSONValue] = []
-            var worst = UnitHealth(.healthy, "Healthy")
-        }
-        var groups: [String: Group] = [:]
-        func add(type: String, outputID: String, unitID: String, unitType: String, health: UnitHealth) {
-            let key = "\(Self.componentType(type))-\(outputID)"
-            var group = groups[key] ?? Group(type: Self.componentType(type), outputID: outputID)
-            group.units.append([
-                "id": .string(unitType == "output" ? key : "\(key)-\(unitID)"), "type": .string(unitType),
-                "status": .string(health.status.rawValue), "message": .string(health.message),
-            ])
-            if Self.rank(health.status) > Self.rank(group.worst.status) { group.worst = health }
-            groups[key] = group
-        }
-        for running in inputs.values {
-            add(type: running.input.type, outputID: running.outputID, unitID: running.input.id, unitType: "input", health: running.input.health.current)
-        }
-        for (id, problem) in problems {
-            add(type: problem.type, outputID: problem.outputID, unitID: String(id.split(separator: ":").last ?? ""), unitType: id.hasPrefix("output:") ? "output" : "input", health: UnitHealth(.failed, problem.message))
-        }
-        for key in Array(groups.keys) {
-            guard let group = groups[key], let worker = outputs[group.outputID]?.worker,
-                  !group.units.contains(where: { $0["type"]?.stringValue == "output" }) else { continue }
-            add(type: group.type, outputID: group.outputID, unitID: group.outputID, unitType: "output", health: worker.health.current)
-        }
+        let groups = Dictionary(grouping: units(), by: \.componentID)
         return .array(groups.keys.sorted().compactMap { key in
-            guard let group = groups[key] else { return nil }
+            guard let units = groups[key], let first = units.first else { return nil }
+            let worst = units.max { Self.rank($0.health.status) < Self.rank($1.health.status) }?.health ?? first.health
             return [
-                "id": .string(key), "type": .string(group.type), "status": .string(group.worst.status.rawValue),
-                "message": .string(group.worst.message), "units": .array(group.units),
+                "id": .string(key), "type": .string(Self.componentType(first.type)), "status": .string(worst.status.rawValue),
+                "message": .string(worst.message),
+                "units": .array(units.map { unit in
+                    [
+                        "id": .string(unit.kind == .output ? key : "\(key)-\(unit.id)"), "type": .string(unit.kind.rawValue),
+                        "status": .string(unit.health.status.rawValue), "message": .string(unit.health.message),
+                    ]
+                }),
             ]
         })
     }
 
-    /// The worst unit, to make the agent's check-in status and message: `nil` when all are healthy.
+    /// The worst unit, to make the agent's check-in status and message ("output default", "input app"): `nil`
+    /// while none is degraded or failed.
     public func worstUnit() -> (component: String, health: UnitHealth)? {
-        var worst: (String, UnitHealth)?
-        for component in components().arrayValue ?? [] {
-            for unit in component["units"]?.arrayValue ?? [] {
-                guard let status = unit["status"]?.stringValue.flatMap(UnitHealth.Status.init(rawValue:)),
-                      Self.rank(status) >= Self.rank(.degraded) else { continue }
-                if worst == nil || Self.rank(status) > Self.rank(worst!.1.status) {
-                    let name = unit["type"]?.stringValue == "output" ? "output \(component["id"]?.stringValue.map { String($0.split(separator: "-").dropFirst().joined(separator: "-")) } ?? "")" : "input \(unit["id"]?.stringValue ?? "")"
-                    worst = (name, UnitHealth(status, unit["message"]?.stringValue ?? ""))
-                }
-            }
-        }
-        return worst
+        let worst = units()
+            .filter { Self.rank($0.health.status) >= Self.rank(.degraded) }
+            .max { Self.rank($0.health.status) < Self.rank($1.health.status) }
+        return worst.map { ("\($0.kind.rawValue) \($0.id)", $0.health) }
     }
 
     /// The agent's figures, for its monitoring metrics and `flotilla status`.

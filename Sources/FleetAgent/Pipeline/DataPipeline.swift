@@ -32,7 +32,7 @@ public actor DataPipeline {
     var inputs: [String: RunningInput] = [:]
     var outputs: [String: RunningOutput] = [:]
     /// Units that could not start, with why: shown in the check-in's components.
-    var problems: [String: (type: String, outputID: String, message: String)] = [:]
+    var problems: [UnitReport] = []
     private var ticker: Task<Void, Never>?
     private var ticks = 0
 
@@ -62,7 +62,8 @@ public actor DataPipeline {
                 wanted.insert(id)
                 try await setOutput(settings)
             } catch {
-                problems["output:\(id)"] = (section["type"]?.stringValue ?? "output", id, error.description)
+                let type = section["type"]?.stringValue ?? "output"
+                problems.append(UnitReport(kind: .output, id: id, type: type, outputID: id, health: UnitHealth(.failed, error.description)))
                 if outputs[id] != nil { wanted.insert(id) }
             }
         }
@@ -83,7 +84,8 @@ public actor DataPipeline {
                     await run(built.input, outputID: outputID, signature: built.signature)
                 }
             } catch {
-                problems["input:\(input["id"]?.stringValue ?? field)"] = (type, outputID, error.description)
+                let id = input["id"]?.stringValue ?? field
+                problems.append(UnitReport(kind: .input, id: id, type: type, outputID: outputID, health: UnitHealth(.failed, error.description)))
             }
         }
         if let monitoring = policy["agent"]?["monitoring"], monitoring["enabled"]?.boolValue == true {
@@ -98,7 +100,8 @@ public actor DataPipeline {
                 seen.insert(input.id)
                 await run(input, outputID: outputID, signature: "\(settings)")
             } else {
-                problems["input:monitoring"] = ("monitoring", outputID, "The monitoring output \(outputID) is not among the policy's outputs")
+                let reason = "The monitoring output \(outputID) is not among the policy's outputs"
+                problems.append(UnitReport(kind: .input, id: "monitoring", type: "monitoring", outputID: outputID, health: UnitHealth(.failed, reason)))
             }
         }
         for (id, running) in inputs where !seen.contains(id) {

@@ -123,6 +123,9 @@ public actor DiskQueue {
         if writeDescriptor >= 0 { Glibc.close(writeDescriptor) }
     }
 
+    /// Writers waiting for room: inputs the full queue holds back.
+    public var waitingWriters: Int { spaceWaiters.count }
+
     public var figures: Figures { Figures(events: unackedEvents, bytes: unackedBytes, maximumBytes: maximumBytes) }
 
     /// Appends `events` if they fit; `false` when the queue is full (nothing is written then).
