@@ -118,7 +118,7 @@ enum Templates {
     <td>{{#admin}}<a href="/add-fleet-server?host={{id}}">Add Fleet Server</a>{{/admin}}</td></tr>{{/hosts}}
     {{^hosts}}<tr><td colspan="5" class="empty">None yet: agents use the URLs their Fleet Server was started with.</td></tr>{{/hosts}}</tbody></table></section>
     <section class="card"><div class="heading"><h2>Outputs</h2>{{#admin}}<a class="button" href="/settings/outputs/new">Add output</a>{{/admin}}</div>
-    <table class="grid"><thead><tr><th>Name</th><th>Type</th><th>Hosts</th><th>TLS</th></tr></thead><tbody>
+    <table class="grid"><thead><tr><th>Name</th><th>Type</th><th>Hosts or directory</th><th>TLS</th></tr></thead><tbody>
     {{#outputs}}<tr><td><a href="/settings/outputs/{{id}}">{{name}}</a>{{#isDefault}} <span class="tag">default</span>{{/isDefault}}{{#isDefaultMonitoring}} <span class="tag">monitoring</span>{{/isDefaultMonitoring}}</td>
     <td>{{type}}</td><td class="mono">{{urls}}</td><td>{{tls}}</td></tr>{{/outputs}}</tbody></table></section>
     <section class="card"><div class="heading"><h2>Proxies</h2>{{#admin}}<a class="button" href="/settings/proxies/new">Add proxy</a>{{/admin}}</div>

@@ -80,9 +80,13 @@ extension WebUI {
                      "clientAuth": host.ssl?.clientAuth ?? "none", "proxy": host.proxyId.flatMap { names[$0] } ?? "—"] as [String: Any]
                 },
                 "outputs": try await api.settings.outputs().map { output in
-                    ["id": output.id, "name": output.name, "type": output.type, "urls": output.hosts.joined(separator: ", "),
-                     "isDefault": output.isDefault, "isDefaultMonitoring": output.isDefaultMonitoring,
-                     "tls": output.ssl?.certificate != nil ? "mutual" : output.ssl?.certificateAuthorities != nil ? "custom CA" : "system CAs"] as [String: Any]
+                    // A file output has a directory on each agent's host, and no TLS.
+                    let isFile = output.type == "file"
+                    let tls = output.ssl?.certificate != nil ? "mutual" : output.ssl?.certificateAuthorities != nil ? "custom CA" : "system CAs"
+                    return ["id": output.id, "name": output.name, "type": output.type,
+                            "urls": isFile ? output.path ?? "" : output.hosts.joined(separator: ", "),
+                            "isDefault": output.isDefault, "isDefaultMonitoring": output.isDefaultMonitoring,
+                            "tls": isFile ? "—" : tls] as [String: Any]
                 },
                 "proxies": proxies.map { ["id": $0.id, "name": $0.name, "url": $0.url] },
                 "flash": request.uri.queryParameters.get("flash") ?? "", "nav": ["settings": true],
