@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing, builds, and runs the whole suite.
-# The tests use real peers: curl and openssl (s_client, s_server, verify, pkey), tinyproxy as the HTTP proxy
-# agents tunnel through, PostgreSQL (each test run starts its own servers, with TLS, as the postgres user), and for
+# The tests use real peers: curl and openssl (s_client, s_server, verify, pkey), tinyproxy, squid and dante as the
+# proxies agents tunnel through, nginx terminating their mutual TLS, PostgreSQL (each test run starts its own servers, with TLS, as the postgres user), and for
 # the console headless Chromium driven by selenium, and schemathesis against its OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,12 @@ command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 command -v tinyproxy >/dev/null || missing+=(tinyproxy)
+# Forward proxies beyond plain HTTP: squid as an HTTPS proxy (with a client certificate), dante for SOCKS5, and
+# nginx as the reverse proxy that terminates the agents' mutual TLS; ss shows where an agent's connections go.
+[ -x /usr/sbin/squid ] || missing+=(squid-openssl)
+[ -x /usr/sbin/danted ] || missing+=(dante-server)
+command -v nginx >/dev/null || missing+=(nginx-light)
+command -v ss >/dev/null || missing+=(iproute2)
 # The PostgreSQL store is tested against real servers that the tests start in temporary directories.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v setpriv >/dev/null || missing+=(util-linux)
@@ -23,6 +29,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" ca-certificates >/dev/null
+fi
+# dante checks SOCKS5 users against the system's accounts: one without a shell or home, for the credentials test.
+if [ "$(id -u)" = 0 ] && ! id flotilla-socks >/dev/null 2>&1; then
+  useradd -M -s /usr/sbin/nologin flotilla-socks && echo 'flotilla-socks:socks-test-password' | chpasswd
 fi
 # The contract check validates responses with openapi-schema-validator; the console's tests use pytest, selenium
 # and schemathesis.

@@ -10,7 +10,8 @@ public struct AgentAPI: Sendable {
     let store: any Store
     let hub: CheckinHub
     let batcher: CheckinBatcher
-    let identities: PeerIdentities
+    /// Puts each request's client certificate into its context.
+    let peers: PeerIdentityMiddleware
     let configuration: FleetServerConfiguration
     let enrollLimiter: RateLimiter
     let checkinLimiter: RateLimiter
@@ -31,14 +32,14 @@ public struct AgentAPI: Sendable {
     let problems: [LockedBox<FlotillaError?>]
 
     init(
-        store: any Store, hub: CheckinHub, batcher: CheckinBatcher, identities: PeerIdentities, configuration: FleetServerConfiguration,
+        store: any Store, hub: CheckinHub, batcher: CheckinBatcher, peers: PeerIdentityMiddleware, configuration: FleetServerConfiguration,
         problems: [LockedBox<FlotillaError?>], logger: Logger
     ) {
         self.store = store
         self.problems = problems
         self.hub = hub
         self.batcher = batcher
-        self.identities = identities
+        self.peers = peers
         self.configuration = configuration
         self.logger = logger
         enrollLimiter = RateLimiter(rate: configuration.enrollRate, burst: configuration.enrollBurst)
@@ -47,6 +48,7 @@ public struct AgentAPI: Sendable {
 
     func addRoutes(to router: Router<FleetRequestContext>) {
         router.middlewares.add(APIErrorMiddleware())
+        router.middlewares.add(peers)
         router.get("/api/status") { request, _ in try await status(request) }
         router.post("/api/fleet/agents/enroll") { request, context in try await enroll(request, context: context) }
         router.post("/api/fleet/agents/:id/checkin") { request, context in try await checkin(request, context: context) }

@@ -20,7 +20,7 @@ extension AgentAPI {
             ackedSequence = sequence
         }
         let runningRevision = body.agentPolicyID == agent.policyId ? body.policyRevisionIdx.map(Int.init) : nil
-        let identity = identities.identity(for: context.connection)
+        let identity = context.peer
         batcher.record(CheckinRecord(
             agentId: agent.id, at: Date(), status: body.status, message: body.message,
             policyRevision: runningRevision, localMetadata: body.localMetadata.flatMap { try? $0.jsonData() }.map { String(decoding: $0, as: UTF8.self) },

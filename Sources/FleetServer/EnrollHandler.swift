@@ -34,7 +34,7 @@ extension AgentAPI {
         let keyId = Secrets.identifier(), keySecret = Secrets.random()
         var local = body.metadata.local
         if local["elastic"]?["agent"] != nil { local["elastic"]?["agent"]?["id"] = .string(agentId) }
-        let identity = identities.identity(for: context.connection)
+        let identity = context.peer
         let record = AgentRecord(
             id: agentId, policyId: token.policyId, type: type.rawValue, apiKeyId: keyId, apiKeyHash: Secrets.hash(keySecret),
             replaceTokenHash: body.replaceToken.map(Secrets.hash), enrolledAt: now, tags: body.metadata.tags ?? [],

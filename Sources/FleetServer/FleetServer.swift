@@ -80,7 +80,14 @@ public final class FleetServer: Sendable {
     /// nothing new, writes pending bookkeeping and closes the store. `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: FleetRequestContext.self)
-        AgentAPI(store: store, hub: hub, batcher: batcher, identities: identities, configuration: configuration, problems: [listenerProblem, storeLinkProblem], logger: logger).addRoutes(to: router)
+        let peers = PeerIdentityMiddleware(
+            identities: identities, trustedProxies: try configuration.trustedProxyRanges(),
+            header: try configuration.clientCertificateHeaderName(), tls: tls, logger: logger
+        )
+        AgentAPI(
+            store: store, hub: hub, batcher: batcher, peers: peers, configuration: configuration,
+            problems: [listenerProblem, storeLinkProblem], logger: logger
+        ).addRoutes(to: router)
         if configuration.insecureHTTP {
             logger.warning("Serving plain HTTP (--insecure-http): agents' keys and policies cross the network unencrypted")
         }

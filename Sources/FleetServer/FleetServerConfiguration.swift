@@ -1,5 +1,6 @@
 import FleetTLS
 import Foundation
+import HTTPTypes
 
 /// Everything a Fleet Server runs with, from its YAML file and flags (flags win).
 public struct FleetServerConfiguration: Sendable, Codable, Equatable {
@@ -38,6 +39,12 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public var enrollBurst: Int = 100
     public var checkinRate: Double = 5000
     public var checkinBurst: Int = 10000
+    /// Reverse proxies (nginx, a TLS load balancer) that terminate the agents' mutual TLS and pass each agent's
+    /// certificate in `clientCertificateHeader`: IP addresses or CIDR ranges. Empty: the header is never believed.
+    public var trustedProxies: [String] = []
+    /// The header a trusted proxy passes the agent's certificate in, URL-escaped PEM (nginx's
+    /// `$ssl_client_escaped_cert`).
+    public var clientCertificateHeader: String = "X-SSL-Client-Cert"
 
     public init() {}
 
@@ -48,6 +55,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         case minimumPollTimeoutSeconds = "minimum_poll_timeout_seconds", pollJitterSeconds = "poll_jitter_seconds"
         case checkinFlushSeconds = "checkin_flush_seconds", serviceTokenCheckSeconds = "service_token_check_seconds", enrollRate = "enroll_rate", enrollBurst = "enroll_burst"
         case checkinRate = "checkin_rate", checkinBurst = "checkin_burst"
+        case trustedProxies = "trusted_proxies", clientCertificateHeader = "client_certificate_header"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,7 +81,22 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         d.enrollBurst = try c.decodeIfPresent(Int.self, forKey: .enrollBurst) ?? d.enrollBurst
         d.checkinRate = try c.decodeIfPresent(Double.self, forKey: .checkinRate) ?? d.checkinRate
         d.checkinBurst = try c.decodeIfPresent(Int.self, forKey: .checkinBurst) ?? d.checkinBurst
+        d.trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []
+        d.clientCertificateHeader = try c.decodeIfPresent(String.self, forKey: .clientCertificateHeader) ?? d.clientCertificateHeader
         self = d
+    }
+
+    /// `trustedProxies`, read; a bad entry is named.
+    public func trustedProxyRanges() throws(FlotillaError) -> AddressRanges {
+        try AddressRanges(trustedProxies, field: "trusted_proxies (--trusted-proxy)")
+    }
+
+    /// `clientCertificateHeader` as a header name, or a sentence saying why it is none.
+    public func clientCertificateHeaderName() throws(FlotillaError) -> HTTPField.Name {
+        guard let name = HTTPField.Name(clientCertificateHeader) else {
+            throw FlotillaError("\(clientCertificateHeader.debugDescription) in client_certificate_header (--client-certificate-header) is not a header name", hint: "use letters, digits and dashes, like X-SSL-Client-Cert")
+        }
+        return name
     }
 
     /// Refuses a store this Fleet Server cannot use, naming what it can.

@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 
 /// How a client channel reaches its server below HTTP: directly or through a CONNECT proxy, then TLS unless the link
-/// is plain HTTP. Every outgoing link of the agent (Fleet Server, outputs) and the TLS probe start here, so that a
+/// is plain HTTP. A proxy (`http`, `https` with its own TLS, or `socks5`) carries the link's TLS inside its tunnel. Every outgoing link of the agent (Fleet Server, outputs) and the TLS probe start here, so that a
 /// refused handshake or an unreachable proxy is explained the same way everywhere.
 public struct ClientTransport: Sendable {
     /// The host and port named in the URL: the TLS peer whose certificate must name `host`.
@@ -10,14 +10,14 @@ public struct ClientTransport: Sendable {
     public let port: Int
     /// `nil` for plain HTTP.
     public let tls: TLSClientContext?
-    public let proxy: HTTPProxy?
+    public let proxy: ForwardProxy?
     /// Where to dial instead of `host:port` (a Fleet Server in this process, on loopback); TLS still checks `host`.
     public let dialHost: String?
     public let dialPort: Int?
     /// What the peer is, as a person names it ("Fleet Server", "output default").
     public let role: String
 
-    public init(host: String, port: Int, tls: TLSClientContext?, proxy: HTTPProxy? = nil, dialHost: String? = nil, dialPort: Int? = nil, role: String) {
+    public init(host: String, port: Int, tls: TLSClientContext?, proxy: ForwardProxy? = nil, dialHost: String? = nil, dialPort: Int? = nil, role: String) {
         self.host = host
         self.port = port
         self.tls = tls
@@ -48,7 +48,14 @@ public struct ClientTransport: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let operations = channel.pipeline.syncOperations
                         if let proxy {
-                            try operations.addHandler(ProxyTunnelHandler(targetHost: target.host, targetPort: target.port, proxy: proxy))
+                            // An https:// proxy: TLS to the proxy first, checked with the proxy's own settings.
+                            let proxyReport = proxy.tls.map { _ in HandshakeReport() }
+                            if let proxyTLS = proxy.tls, let proxyReport {
+                                try operations.addHandler(proxyTLS.makeHandler(host: proxy.host, report: proxyReport))
+                            }
+                            try operations.addHandler(
+                                ProxyTunnelHandler(targetHost: target.host, targetPort: target.port, proxy: proxy, proxyReport: proxyReport)
+                            )
                         }
                         if let tls {
                             try operations.addHandler(tls.makeHandler(host: host, report: report))
@@ -64,12 +71,7 @@ public struct ClientTransport: Sendable {
     /// One sentence for a failure on a connection this transport opened.
     public func explain(_ error: any Error, report: HandshakeReport?) -> FlotillaError {
         if let error = error as? FlotillaError { return error }
-        if let refusal = error as? ProxyTunnelError {
-            return FlotillaError(
-                "The proxy at \(refusal.proxy) refused to open a tunnel to \(refusal.target) (\(refusal.statusLine))",
-                hint: "check the proxy URL and its headers, and that the proxy allows CONNECT to that port"
-            )
-        }
+        if let refusal = error as? ProxyTunnelError { return refusal.explanation }
         if let proxy, let failure = ConnectFailure(error) {
             return FlotillaError("Cannot reach the proxy at \(proxy.display): \(failure)", hint: "check --proxy-url, or pass --proxy-disabled to connect directly")
         }

@@ -15,6 +15,14 @@ public struct PeerIdentity: Sendable, Equatable {
     public var issuer: String?
     public var notAfter: Date?
     public var address: String
+
+    public init(subject: String?, fingerprint: String?, issuer: String?, notAfter: Date?, address: String) {
+        self.subject = subject
+        self.fingerprint = fingerprint
+        self.issuer = issuer
+        self.notAfter = notAfter
+        self.address = address
+    }
 }
 
 /// Sits after `NIOSSLServerHandler`: logs every failed handshake as a sentence (HummingbirdTLS logs none), and

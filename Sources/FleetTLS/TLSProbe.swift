@@ -29,7 +29,7 @@ public enum TLSProbe {
         path: String = "/",
         client: TLSClientContext,
         connectHost: String? = nil,
-        proxy: HTTPProxy? = nil,
+        proxy: ForwardProxy? = nil,
         timeout: TimeAmount = .seconds(15)
     ) async throws(FlotillaError) -> Response {
         try await send(host: host, port: port, path: path, client: client, connectHost: connectHost, proxy: proxy, timeout: timeout)
@@ -46,7 +46,7 @@ public enum TLSProbe {
         client: TLSClientContext,
         connectHost: String? = nil,
         connectPort: Int? = nil,
-        proxy: HTTPProxy? = nil,
+        proxy: ForwardProxy? = nil,
         timeout: TimeAmount = .seconds(15),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(FlotillaError) -> Response {

@@ -23,11 +23,23 @@ struct AgentEnrollmentOptions: ParsableArguments {
     @Option(help: "A header sent with every request to Fleet Server, as Name=Value (repeatable).")
     var header: [String] = []
 
-    @Option(help: "An http:// proxy to reach Fleet Server through (default: HTTPS_PROXY from the environment).")
+    @Option(help: "An http://, https:// or socks5:// proxy to reach Fleet Server through (default: HTTPS_PROXY or ALL_PROXY from the environment).")
     var proxyURL: String?
 
     @Option(help: "A header sent to the proxy with CONNECT, as Name=Value (repeatable).")
     var proxyHeader: [String] = []
+
+    @Option(help: "A file holding user:password for the proxy (HTTP Basic, or SOCKS5's user and password), kept out of the command line.")
+    var proxyCredentialsFile: String?
+
+    @Option(help: "CA files that sign an https:// proxy's own certificate (comma-separated; default: the system's).")
+    var proxyCertificateAuthorities: [String] = []
+
+    @Option(help: "The client certificate presented to an https:// proxy that asks for one.")
+    var proxyCertificate: String?
+
+    @Option(help: "Its private key.")
+    var proxyCertificateKey: String?
 
     @Flag(help: "Connect directly, ignoring --proxy-url and HTTPS_PROXY.")
     var proxyDisabled = false
@@ -44,14 +56,37 @@ struct AgentEnrollmentOptions: ParsableArguments {
         }
         // A proxy taken from this shell's HTTPS_PROXY is kept: the agent's service will not have this environment.
         let endpoint = try HTTPEndpoint(url: url, field: "--url")
-        let fromEnvironment = proxyURL == nil && !proxyDisabled ? try HTTPProxy.fromEnvironment(for: endpoint.host, port: endpoint.port) : nil
+        let fromEnvironment = proxyURL == nil && !proxyDisabled ? try ForwardProxy.fromEnvironment(for: endpoint.host, port: endpoint.port) : nil
+        var proxyHeaders = try Self.keyValues(proxyHeader, flag: "--proxy-header")
+        if let proxyCredentialsFile {
+            proxyHeaders["Proxy-Authorization"] = try Self.basicCredentials(file: proxyCredentialsFile)
+        }
+        if (proxyCertificate == nil) != (proxyCertificateKey == nil) {
+            throw FlotillaError("--proxy-certificate and --proxy-certificate-key go together", hint: "give both, or neither")
+        }
+        let proxyCAs = proxyCertificateAuthorities.flatMap { $0.split(separator: ",").map { absolutePath(String($0)) } }
+        let proxyTLS: TLSSettings? = proxyCAs.isEmpty && proxyCertificate == nil ? nil : TLSSettings(
+            certificateAuthorities: proxyCAs, certificate: proxyCertificate.map(absolutePath), key: proxyCertificateKey.map(absolutePath)
+        )
         let options = FleetConnectionOptions(
             headers: try Self.keyValues(header, flag: "--header"),
-            proxyURL: proxyURL ?? (fromEnvironment == nil ? nil : ProcessInfo.processInfo.environment["HTTPS_PROXY"] ?? ProcessInfo.processInfo.environment["https_proxy"]),
-            proxyHeaders: try Self.keyValues(proxyHeader, flag: "--proxy-header"), proxyDisabled: proxyDisabled
+            proxyURL: proxyURL ?? (fromEnvironment == nil ? nil : ForwardProxy.environmentURL()),
+            proxyHeaders: proxyHeaders, proxyTLS: proxyTLS, proxyDisabled: proxyDisabled
         )
         _ = try FleetConnection(url: url, tls: TLSSettings(verificationMode: .none), options: options)  // the URL and proxy parse
         return options
+    }
+
+    /// `Proxy-Authorization: Basic ...` from a file holding `user:password` on its first line.
+    static func basicCredentials(file: String) throws(FlotillaError) -> String {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw FlotillaError("The proxy credentials file \(file) (--proxy-credentials-file) cannot be read", hint: "give a file holding user:password")
+        }
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+            throw FlotillaError("The proxy credentials file \(file) (--proxy-credentials-file) does not hold user:password", hint: "write the user, a colon and the password on its first line")
+        }
+        return "Basic " + Data(line.utf8).base64EncodedString()
     }
 
     /// `Name=Value` pairs; the value may itself contain `=`.

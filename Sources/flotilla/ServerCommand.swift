@@ -73,6 +73,12 @@ struct ServerRun: AsyncParsableCommand {
     @Flag(help: "Serve plain HTTP instead of TLS (never in production).")
     var insecureHTTP = false
 
+    @Option(name: .customLong("trusted-proxy"), help: "An address or CIDR range of a reverse proxy that terminates agents' mutual TLS and passes their certificates (repeatable).")
+    var trustedProxies: [String] = []
+
+    @Option(help: "The header such a proxy passes the agent's certificate in (default X-SSL-Client-Cert).")
+    var clientCertificateHeader: String?
+
     @OptionGroup(title: "Console beside it (--console-port starts one, with the Fleet Server's certificate)") var console: ConsoleOptions
 
     func resolvedConfiguration() throws -> FleetServerConfiguration {
@@ -98,6 +104,10 @@ struct ServerRun: AsyncParsableCommand {
             configuration.pollTimeoutSeconds = seconds
         }
         if insecureHTTP { configuration.insecureHTTP = true }
+        if !trustedProxies.isEmpty { configuration.trustedProxies = trustedProxies }
+        if let clientCertificateHeader { configuration.clientCertificateHeader = clientCertificateHeader }
+        _ = try configuration.trustedProxyRanges()
+        _ = try configuration.clientCertificateHeaderName()
         if configuration.publicURLs.isEmpty {
             let scheme = configuration.insecureHTTP ? "http" : "https"
             configuration.publicURLs = ["\(scheme)://\(ProcessInfo.processInfo.hostName):\(configuration.port)"]

@@ -42,8 +42,8 @@ import Testing
 
         let refused = try await flotilla(try installFlags(server, base: server.directory.file("a")) + ["--proxy-url=\(proxy.url)"])
         #expect(refused.status != 0)
-        #expect(refused.stderr.contains("The proxy at 127.0.0.1:\(proxy.port) refused to open a tunnel to localhost:\(server.port)"), "\(refused.stderr)")
-        #expect(refused.stderr.contains("407"))
+        #expect(refused.stderr.contains("The proxy at http://127.0.0.1:\(proxy.port) asks for credentials and none were given (HTTP/1.0 407"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--proxy-credentials-file"))
         #expect(!FileManager.default.fileExists(atPath: server.directory.file("a")))
 
         let credentials = "Basic " + Data("fleet:s3cret".utf8).base64EncodedString()
@@ -55,6 +55,23 @@ import Testing
         let inspected = try await flotilla(["inspect", "--base-path", server.directory.file("b")])
         #expect(inspected.stdout.contains("Proxy-Authorization"))
         #expect(!inspected.stdout.contains(credentials))
+
+        // Wrong credentials are told apart from missing ones; a credentials file keeps them off the command line.
+        let wrong = server.directory.write("wrong.credentials", "fleet:not-it\n")
+        let denied = try await flotilla(try installFlags(server, base: server.directory.file("c")) + [
+            "--proxy-url=\(proxy.url)", "--proxy-credentials-file=\(wrong)",
+        ])
+        #expect(denied.stderr.contains("refused the credentials it was given (HTTP/1.0 40"), "\(denied.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: server.directory.file("c")))
+        let right = server.directory.write("right.credentials", "fleet:s3cret\n")
+        let fromFile = try await flotilla(try installFlags(server, base: server.directory.file("d")) + [
+            "--proxy-url=\(proxy.url)", "--proxy-credentials-file=\(right)",
+        ])
+        #expect(fromFile.status == 0, "\(fromFile.output)")
+        let missing = try await flotilla(try installFlags(server, base: server.directory.file("e")) + [
+            "--proxy-url=\(proxy.url)", "--proxy-credentials-file=\(server.directory.file("none"))",
+        ])
+        #expect(missing.stderr.contains("The proxy credentials file \(server.directory.file("none")) (--proxy-credentials-file) cannot be read"), "\(missing.stderr)")
     }
 
     @Test func aProxyThatIsNotThereIsNamed() async throws {
@@ -63,11 +80,11 @@ import Testing
         let closedPort = try FreePort.onLoopback()
         let result = try await flotilla(try installFlags(server, base: server.directory.file("a")) + ["--proxy-url=http://127.0.0.1:\(closedPort)"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("Cannot reach the proxy at 127.0.0.1:\(closedPort)"), "\(result.stderr)")
+        #expect(result.stderr.contains("Cannot reach the proxy at http://127.0.0.1:\(closedPort)"), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
 
-        let notHTTP = try await flotilla(try installFlags(server, base: server.directory.file("b")) + ["--proxy-url=socks5://127.0.0.1:1080"])
-        #expect(notHTTP.stderr.contains("is not an http:// URL"), "\(notHTTP.stderr)")
+        let notAProxy = try await flotilla(try installFlags(server, base: server.directory.file("b")) + ["--proxy-url=ftp://127.0.0.1:21"])
+        #expect(notAProxy.stderr.contains("The proxy URL ftp://127.0.0.1:21 in --proxy-url is not an http://, https:// or socks5:// URL"), "\(notAProxy.stderr)")
         let both = try await flotilla(try installFlags(server, base: server.directory.file("c")) + ["--proxy-url=http://127.0.0.1:\(closedPort)", "--proxy-disabled"])
         #expect(both.stderr.contains("--proxy-disabled cannot be combined with --proxy-url"), "\(both.stderr)")
     }

@@ -43,8 +43,8 @@ import Testing
 
     @Test func theEnvironmentsProxySkipsWhatNoProxyExcludes() throws {
         let environment = ["HTTPS_PROXY": "http://proxy.example.com:3128", "NO_PROXY": "10.0.0.0/8,fleet.example.com:8220"]
-        #expect(try HTTPProxy.fromEnvironment(for: "10.1.2.3", port: 8220, environment: environment) == nil)
-        #expect(try HTTPProxy.fromEnvironment(for: "fleet.example.com", port: 8220, environment: environment) == nil)
-        #expect(try HTTPProxy.fromEnvironment(for: "fleet.example.com", port: 443, environment: environment) != nil)
+        #expect(try ForwardProxy.fromEnvironment(for: "10.1.2.3", port: 8220, environment: environment) == nil)
+        #expect(try ForwardProxy.fromEnvironment(for: "fleet.example.com", port: 8220, environment: environment) == nil)
+        #expect(try ForwardProxy.fromEnvironment(for: "fleet.example.com", port: 443, environment: environment) != nil)
     }
 }

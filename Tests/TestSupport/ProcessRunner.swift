@@ -24,8 +24,13 @@ public enum ProcessRunner {
         // Both pipes are drained while it runs, so a chatty program cannot block on a full pipe. The end is the
         // program's exit, not the pipes' end of file: a server it started (pg_ctl starts postgres) may hold them.
         let printed = PipeCollector(out.fileHandleForReading), complained = PipeCollector(err.fileHandleForReading)
-        while process.isRunning { usleep(2_000) }
-        return ProcessResult(status: process.terminationStatus, stdout: printed.collected(), stderr: complained.collected())
+        let pid = process.processIdentifier
+        var status: Int32?
+        while status == nil {
+            status = ProcessExit.status(of: process, pid: pid)
+            if status == nil { usleep(2_000) }
+        }
+        return ProcessResult(status: status ?? -1, stdout: printed.collected(), stderr: complained.collected())
     }
 
     public static func which(_ name: String) throws -> String {
@@ -79,8 +84,10 @@ public final class BackgroundProcess: @unchecked Sendable {  // the buffer is gu
         }
     }
 
-    /// Waits until a line of its output contains `marker`, and returns that line.
-    public func waitForLine(containing marker: String) throws -> String {
+    /// Waits until a line of its output contains `marker`, and returns that line; throws when the process ends
+    /// first or `seconds` pass.
+    public func waitForLine(containing marker: String, within seconds: Double = 60) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -88,7 +95,9 @@ public final class BackgroundProcess: @unchecked Sendable {  // the buffer is gu
             if ended {
                 throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "exited before printing \(marker): \(buffer)"])
             }
-            condition.wait()
+            if !condition.wait(until: deadline) {
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "did not print \(marker) within \(Int(seconds)) s: \(buffer)"])
+            }
         }
     }
 
@@ -123,10 +132,13 @@ extension BackgroundProcess {
     public func terminate(signal: Int32 = SIGTERM, within seconds: Double = 15) async -> Int32? {
         kill(process.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline {
+        let pid = process.processIdentifier
+        var status = ProcessExit.status(of: process, pid: pid)
+        while status == nil, Date() < deadline {
             try? await Task.sleep(for: .milliseconds(20))
+            status = ProcessExit.status(of: process, pid: pid)
         }
-        return process.isRunning ? nil : process.terminationStatus
+        return status
     }
 
     /// Everything it printed so far.
@@ -163,5 +175,21 @@ final class PipeCollector: @unchecked Sendable {  // `data` and `ended` are guar
         let deadline = Date().addingTimeInterval(grace)
         while !ended, condition.wait(until: deadline) {}
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Whether a child has exited, and how. Foundation on Linux sometimes never reaps a child that has exited (its
+/// SIGCHLD handling races with other children starting), leaving `isRunning` true for ever; a zombie's exit code is
+/// read from `/proc/<pid>/stat` instead, without reaping it, so Foundation may still do so.
+enum ProcessExit {
+    static func status(of process: Process, pid: Int32) -> Int32? {
+        if !process.isRunning { return process.terminationStatus }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command name: state is the first, exit_code (as waitpid reports it) the last.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.first == "Z", let raw = fields.last.flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else { return nil }
+        return raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
     }
 }

@@ -147,7 +147,7 @@ public final class AgentRunner: Sendable {
         }
     }
 
-    /// Applies a POLICY_CHANGE. A policy that moves Fleet hosts or TLS is tried first with `GET /api/status` over the
+    /// Applies a POLICY_CHANGE. A policy that moves Fleet hosts, TLS or proxy is tried first with `GET /api/status` over the
     /// new settings; if that fails the old settings stay and the failure goes into the ack.
     func apply(_ action: Action, to state: inout AgentState) async -> String? {
         guard let policy = action.policy, let revision = policy["revision"]?.intValue else {
@@ -163,7 +163,15 @@ public final class AgentRunner: Sendable {
         // The Fleet Server in this process is dialled on loopback only while the agent stays with it.
         var options = state.connection
         if hosts != state.fleetHosts { options.localFleetServerPort = nil }
-        if hosts != state.fleetHosts || tls != state.fleetTLS {
+        // A policy without a Fleet proxy puts the install's choice back: a proxy set through a policy can be removed.
+        do { options.policyProxy = try ProxySettings(section: policy["fleet"], field: "fleet") } catch {
+            let reason = "Policy revision \(revision) was not applied: \(error)"
+            logger.warning("\(reason)")
+            state.rejectedPolicyRevision = revision
+            state.rejectionReason = reason
+            return reason
+        }
+        if hosts != state.fleetHosts || tls != state.fleetTLS || options != state.connection {
             do {
                 let trial = try FleetConnection(url: hosts[0], tls: tls, options: options)
                 let status = try await trial.send("GET", "/api/status", timeout: 15)

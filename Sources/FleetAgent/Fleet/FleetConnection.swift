@@ -12,30 +12,58 @@ public struct FleetConnectionOptions: Codable, Sendable, Equatable {
     public var proxyURL: String?
     /// `--proxy-header`: sent to the proxy with CONNECT.
     public var proxyHeaders: [String: String]
+    /// `--proxy-certificate-authorities`, `--proxy-certificate`, `--proxy-certificate-key`: the TLS of an
+    /// `https://` proxy, which never replaces the TLS to Fleet Server.
+    public var proxyTLS: TLSSettings?
     /// `--proxy-disabled`: connect directly, whatever the environment says.
     public var proxyDisabled: Bool
+    /// The proxy the policy names (`fleet.proxy_url`, `proxy_headers`, `proxy_ssl`). It wins over the install's
+    /// while the policy names it; when a later policy names none, the install's choice is back in force, so a proxy
+    /// set through the console can be removed through it.
+    public var policyProxy: ProxySettings?
     /// Dial 127.0.0.1 on this port while verifying the URL's host name: the Fleet Server runs in this process and
     /// its certificate may name only its public host.
     public var localFleetServerPort: Int?
 
-    public init(headers: [String: String] = [:], proxyURL: String? = nil, proxyHeaders: [String: String] = [:], proxyDisabled: Bool = false, localFleetServerPort: Int? = nil) {
+    public init(
+        headers: [String: String] = [:], proxyURL: String? = nil, proxyHeaders: [String: String] = [:],
+        proxyTLS: TLSSettings? = nil, proxyDisabled: Bool = false, policyProxy: ProxySettings? = nil,
+        localFleetServerPort: Int? = nil
+    ) {
         self.headers = headers
         self.proxyURL = proxyURL
         self.proxyHeaders = proxyHeaders
+        self.proxyTLS = proxyTLS
         self.proxyDisabled = proxyDisabled
+        self.policyProxy = policyProxy
         self.localFleetServerPort = localFleetServerPort
     }
 
     enum CodingKeys: String, CodingKey {
-        case headers, proxyURL = "proxy_url", proxyHeaders = "proxy_headers", proxyDisabled = "proxy_disabled"
-        case localFleetServerPort = "local_fleet_server_port"
+        case headers, proxyURL = "proxy_url", proxyHeaders = "proxy_headers", proxyTLS = "proxy_ssl"
+        case proxyDisabled = "proxy_disabled", policyProxy = "policy_proxy", localFleetServerPort = "local_fleet_server_port"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            headers: try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:],
+            proxyURL: try c.decodeIfPresent(String.self, forKey: .proxyURL),
+            proxyHeaders: try c.decodeIfPresent([String: String].self, forKey: .proxyHeaders) ?? [:],
+            proxyTLS: try c.decodeIfPresent(TLSSettings.self, forKey: .proxyTLS),
+            proxyDisabled: try c.decodeIfPresent(Bool.self, forKey: .proxyDisabled) ?? false,
+            policyProxy: try c.decodeIfPresent(ProxySettings.self, forKey: .policyProxy),
+            localFleetServerPort: try c.decodeIfPresent(Int.self, forKey: .localFleetServerPort)
+        )
     }
 
     /// The proxy to tunnel through towards `host`, if any. A local Fleet Server is never reached through one.
-    public func proxy(for host: String, port: Int = 443) throws(FlotillaError) -> HTTPProxy? {
-        if proxyDisabled || localFleetServerPort != nil { return nil }
-        if let proxyURL { return try HTTPProxy(url: proxyURL, headers: proxyHeaders) }
-        return try HTTPProxy.fromEnvironment(for: host, port: port)
+    public func proxy(for host: String, port: Int = 443) throws(FlotillaError) -> ForwardProxy? {
+        if localFleetServerPort != nil { return nil }
+        if let policyProxy { return try policyProxy.resolve(field: "fleet") }
+        if proxyDisabled { return nil }
+        if let proxyURL { return try ForwardProxy(url: proxyURL, headers: proxyHeaders, tls: proxyTLS) }
+        return try ForwardProxy.fromEnvironment(for: host, port: port)
     }
 
     /// The same options with header values and proxy credentials hidden, for `flotilla inspect`.
@@ -43,7 +71,8 @@ public struct FleetConnectionOptions: Codable, Sendable, Equatable {
         var copy = self
         copy.headers = headers.mapValues { _ in "<redacted>" }
         copy.proxyHeaders = proxyHeaders.mapValues { _ in "<redacted>" }
-        copy.proxyURL = proxyURL.map(HTTPProxy.redacted)
+        copy.proxyURL = proxyURL.map(ForwardProxy.redacted)
+        copy.policyProxy = policyProxy?.redacted
         return copy
     }
 }

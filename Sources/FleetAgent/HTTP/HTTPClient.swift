@@ -28,7 +28,7 @@ public final class HTTPClient: Sendable {
     public init(
         endpoint: HTTPEndpoint,
         tls: TLSClientContext?,
-        proxy: HTTPProxy? = nil,
+        proxy: ForwardProxy? = nil,
         dialHost: String? = nil,
         dialPort: Int? = nil,
         headers: [String: String] = [:],

@@ -32,10 +32,10 @@ public final class ElasticsearchOutput: AgentOutput {
         ) : nil
         var clients: [HTTPClient] = []
         for endpoint in endpoints {
-            let proxy: HTTPProxy? = if let url = settings.proxyURL {
-                try HTTPProxy(url: url, headers: settings.proxyHeaders)
+            let proxy: ForwardProxy? = if let configured = settings.proxy {
+                try configured.resolve(field: field)
             } else {
-                try HTTPProxy.fromEnvironment(for: endpoint.host, port: endpoint.port)
+                try ForwardProxy.fromEnvironment(for: endpoint.host, port: endpoint.port)
             }
             clients.append(try HTTPClient(endpoint: endpoint, tls: tls, proxy: proxy, headers: settings.headers, headersField: "\(field).headers", role: role))
         }

@@ -15,8 +15,8 @@ public struct OutputSettings: Sendable, Equatable {
     public var username: String?
     public var password: String?
     public var headers: [String: String]
-    public var proxyURL: String?
-    public var proxyHeaders: [String: String]
+    /// `proxy_url`, `proxy_headers` and `proxy_ssl`; without them, `HTTPS_PROXY` unless `NO_PROXY` excludes the host.
+    public var proxy: ProxySettings?
     public var batchSize: Int
     /// Batches in flight at once (`worker`), each on its own connection.
     public var workers: Int
@@ -61,10 +61,8 @@ public struct OutputSettings: Sendable, Equatable {
         username = section["username"]?.stringValue
         password = section["password"]?.stringValue
         headers = section["headers"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
-        proxyURL = section["proxy_url"]?.stringValue
-        proxyHeaders = section["proxy_headers"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         try HTTPHeaderCheck.validate(headers, field: "\(field).headers")
-        try HTTPHeaderCheck.validate(proxyHeaders, field: "\(field).proxy_headers")
+        proxy = try ProxySettings(section: section, field: field)
         // Out-of-range numbers are brought into range rather than refused: a policy is applied whole.
         batchSize = min(50_000, max(1, section["bulk_max_size"]?.intValue ?? 1600))
         workers = min(16, max(1, section["worker"]?.intValue ?? section["workers"]?.intValue ?? 2))
