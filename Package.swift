@@ -171,7 +171,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FleetTLS", "FleetStore", "FleetProtocol", "FleetAgent", "FleetServer", "TestSupport"]
+            dependencies: ["FleetTLS", "FleetStore", "FleetProtocol", "FleetAgent", "FleetServer", "TestSupport",
+                .product(name: "X509", package: "swift-certificates")]
         ),
     ]
 )
