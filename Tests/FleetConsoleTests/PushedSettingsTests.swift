@@ -68,4 +68,65 @@ import Testing
             #expect(agent["last_checkin_message"]?.stringValue?.contains("was not applied") == true, "\(agent)")
         }
     }
+
+    /// A proxy chosen on the Fleet Server host in the console reaches the agent in its policy, is tried, and carries
+    /// its check-ins; taken off the host again, the policy names none and the agent goes back to connecting directly
+    /// (Elastic's agent keeps a proxy once a policy set it).
+    @Test func aProxySetAndRemovedThroughTheConsole() async throws {
+        let fleet = try await TestFleetServer.start(clientAuth: .required) { $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0; $0.checkinFlushSeconds = 0.1 }
+        defer { Task { await fleet.stop() } }
+        let proxy = try TinyProxy.start()
+        defer { proxy.stop() }
+        let directory = TemporaryDirectory("flotilla-pushed-proxy")
+        defer { directory.remove() }
+        var configuration = ConsoleConfiguration()
+        configuration.insecureHTTP = true
+        configuration.secretsKeyPath = directory.file("console-secrets.key")
+        let console = try await FleetConsole(configuration: configuration, store: fleet.store, logger: Logger(label: "console"))
+        let apiKey = try await console.accounts.createAPIKey(name: "test", role: .admin).encoded
+
+        // Enrolled directly, by its public URL (no loopback shortcut: that never goes through a proxy).
+        let url = "https://localhost:\(fleet.port)"
+        let vault = AgentVault(directory: directory.file("agent"))
+        try vault.save(try await Enrollment.enroll(url: url, token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: true), tags: []))
+        let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: 60)
+        _ = try await runner.checkinOnce()
+        let tunnels: @Sendable () -> Int = { proxy.log.components(separatedBy: "CONNECT localhost:\(fleet.port)").count - 1 }
+        #expect(tunnels() == 0)
+
+        try await ConsoleHarness.run(console, apiKey: apiKey) { client in
+            let made = try await client.call(.post, "/api/fleet/proxies", ["name": "egress", "url": .string(proxy.url)])
+            #expect(made.status == .ok, "\(made.text)")
+            let proxyId = try #require(made.json[["item", "id"]]?.stringValue)
+            let host: JSONValue = [
+                "name": "main", "host_urls": .array([.string(url)]), "is_default": true, "proxy_id": .string(proxyId),
+                "ssl": ["agent_certificate_authorities": [.string(certs.fleetCA)]],
+            ]
+            let saved = try await client.call(.post, "/api/fleet/fleet_server_hosts", host)
+            #expect(saved.status == .ok, "\(saved.text)")
+            let hostId = try #require(saved.json[["item", "id"]]?.stringValue)
+
+            // The policy names the proxy; the agent tries it (GET /api/status through it), then uses it.
+            _ = try await runner.checkinOnce()
+            let through = try #require(try vault.load())
+            #expect(through.rejectionReason == nil, "\(through.rejectionReason ?? "")")
+            #expect(through.connection.policyProxy?.url == proxy.url)
+            _ = try await runner.checkinOnce()
+            #expect(tunnels() >= 1, "\(proxy.log)")
+
+            // Taken off the host: the next policy has no proxy, and the agent connects directly again.
+            let cleared = try await client.call(.put, "/api/fleet/fleet_server_hosts/\(hostId)", ["proxy_id": .null])
+            #expect(cleared.status == .ok, "\(cleared.text)")
+            let policy = try await client.call(.get, "/api/fleet/agent_policies/\(through.policyId)/full")
+            #expect(policy.json[["item", "fleet", "proxy_url"]] == nil, "\(policy.text)")
+            _ = try await runner.checkinOnce()
+            let direct = try #require(try vault.load())
+            #expect(direct.connection.policyProxy == nil)
+            #expect(direct.rejectionReason == nil, "\(direct.rejectionReason ?? "")")
+            let before = tunnels()
+            _ = try await runner.checkinOnce()
+            _ = try await runner.checkinOnce()
+            #expect(tunnels() == before, "\(proxy.log)")
+        }
+    }
 }
