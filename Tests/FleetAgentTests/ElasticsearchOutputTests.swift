@@ -79,6 +79,38 @@ import Testing
         #expect(standIn.clientSubjects.contains { $0.contains("agent") })
     }
 
+    /// An output behind an HTTPS proxy (squid) that wants a client certificate: the proxy's TLS comes from
+    /// `proxy_ssl`, the output's own from `ssl`, and neither stands in for the other.
+    @Test func anOutputShipsThroughAnHTTPSProxyWithItsOwnTLS() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/squid"), "squid is not installed (scripts/test.sh installs squid-openssl)")
+        let standIn = try await ElasticsearchStandIn.start(certs.serverSettings(clientAuth: .required))
+        defer { Task { try await standIn.stop() } }
+        let squid = try await SquidProxy.start(certificate: certs.fleetCert, key: certs.fleetKey, clientCA: certs.agentCA)
+        defer { squid.stop() }
+        let clientTLS: [String: JSONValue] = [
+            "certificate": .string(certs.agentCert), "key": .string(certs.agentKey), "key_passphrase_path": .string(certs.agentPassphrase),
+        ]
+        var outputTLS = clientTLS
+        outputTLS["certificate_authorities"] = [.string(certs.fleetCA)]
+        let proxied = try settings(["https://localhost:\(standIn.port)"], ssl: .object(outputTLS), extra: [
+            "proxy_url": .string(squid.url), "proxy_ssl": .object(outputTLS),
+        ])
+        let output = try ElasticsearchOutput(settings: proxied)
+        try await output.probe()
+        #expect(try await output.publish(events(2)) == .delivered)
+        #expect(standIn.documents["logs-app-default"]?.count == 2)
+        #expect(standIn.clientSubjects.contains { $0.contains("agent") })
+        output.close()
+
+        // Without the proxy's client certificate, the sentence names the proxy and the fields to set.
+        let anonymous = try settings(["https://localhost:\(standIn.port)"], ssl: .object(outputTLS), extra: [
+            "proxy_url": .string(squid.url), "proxy_ssl": ["certificate_authorities": [.string(certs.fleetCA)]],
+        ])
+        let message = await failure { try await ElasticsearchOutput(settings: anonymous).probe() }
+        #expect(message.contains("The proxy at localhost:\(squid.port) requires a client certificate"), "\(message)")
+        #expect(message.contains("outputs.default.proxy_ssl.certificate"), "\(message)")
+    }
+
     @Test func everyRefusedHandshakeIsOneSentence() async throws {
         let mutual = try await ElasticsearchStandIn.start(certs.serverSettings(clientAuth: .required))
         let wrongName = try await ElasticsearchStandIn.start(TLSSettings(certificate: certs.path("other-host.crt"), key: certs.path("other-host.key")))
