@@ -78,7 +78,7 @@ import Testing
     /// `flotilla run`, waiting until its Fleet Server is up when it runs one.
     func runAgent(_ base: String, fleetServer: Bool) throws -> BackgroundProcess {
         let agent = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
-        if fleetServer { _ = try agent.waitForLine(containing: "is running with its Fleet Server") }
+        if fleetServer { _ = try agent.waitForLine(containing: "is running with its Fleet Server", within: 90) }
         return agent
     }
 

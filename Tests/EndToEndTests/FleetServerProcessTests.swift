@@ -39,7 +39,7 @@ import Testing
                 "--certificate-authorities", "\(directory.file("certs"))/agent-ca.crt", "--fleet-server-client-auth", clientAuth,
                 "--fleet-server-host", "127.0.0.1", "--fleet-server-port", "\(port)",
             ] + publicURL)
-            _ = try process.waitForLine(containing: "Fleet Server listening on https://")
+            _ = try await process.line(containing: "Fleet Server listening on https://")
             self.port = port
         }
 

@@ -103,7 +103,7 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/danted"), "dante is not installed (scripts/test.sh installs dante-server)")
         let server = try await RunningServer(clientAuth: "required")
         defer { Task { await server.stop() } }
-        let dante = try DanteProxy.start()
+        let dante = try await DanteProxy.start()
         defer { dante.stop() }
         let agent = try await enrollAndFollowAPolicyChange(server, base: server.directory.file("a"), flags: ["--proxy-url=\(dante.url)"])
         defer { agent.stop() }
@@ -127,7 +127,7 @@ import Testing
         }
         let server = try await RunningServer(clientAuth: "required")
         defer { Task { await server.stop() } }
-        let dante = try DanteProxy.start(requireCredentials: true)
+        let dante = try await DanteProxy.start(requireCredentials: true)
         defer { dante.stop() }
 
         let none = try await flotilla(try installFlags(server, base: server.directory.file("a")) + ["--proxy-url=\(dante.url)"])

@@ -17,7 +17,7 @@ import Testing
     @Test func anAgentEnrollsAndChecksInThroughTheProxy() async throws {
         let server = try await RunningServer(clientAuth: "required")
         defer { Task { await server.stop() } }
-        let proxy = try TinyProxy.start()
+        let proxy = try await TinyProxy.start()
         defer { proxy.stop() }
         let base = server.directory.file("agent")
         let installed = try await flotilla(try installFlags(server, base: base) + ["--proxy-url=\(proxy.url)"])
@@ -37,7 +37,7 @@ import Testing
     @Test func proxyCredentialsTravelAsAProxyHeader() async throws {
         let server = try await RunningServer(clientAuth: "required")
         defer { Task { await server.stop() } }
-        let proxy = try TinyProxy.start(user: "fleet", password: "s3cret")
+        let proxy = try await TinyProxy.start(user: "fleet", password: "s3cret")
         defer { proxy.stop() }
 
         let refused = try await flotilla(try installFlags(server, base: server.directory.file("a")) + ["--proxy-url=\(proxy.url)"])

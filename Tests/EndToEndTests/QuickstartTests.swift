@@ -9,7 +9,7 @@ import Testing
         let directory = TemporaryDirectory("flotilla-quickstart")
         let root = directory.file("quickstart")
         let first = try BackgroundProcess(ProcessRunner.flotillaBinary, ["quickstart", "--directory", root, "--port", "0"])
-        _ = try first.waitForLine(containing: "Press Ctrl-C to stop.")
+        _ = try await first.line(containing: "Press Ctrl-C to stop.")
         let printed = first.printed
         #expect(printed.contains("Made the seed's certificates"))
         #expect(printed.contains("policy:          default-policy, revision 1"), "\(printed)")
@@ -40,7 +40,7 @@ import Testing
         #expect(!first.printed.contains("warning") && !first.printed.contains("error"), "\(first.printed)")
 
         let again = try BackgroundProcess(ProcessRunner.flotillaBinary, ["quickstart", "--directory", root, "--port", "0"])
-        _ = try again.waitForLine(containing: "Press Ctrl-C to stop.")
+        _ = try await again.line(containing: "Press Ctrl-C to stop.")
         #expect(again.printed.contains("Reusing the certificates"))
         #expect(again.printed.contains("Reusing agent"))
         #expect(await again.terminate(signal: SIGTERM) == 0)

@@ -75,7 +75,7 @@ import Testing
     @Test func aProxySetAndRemovedThroughTheConsole() async throws {
         let fleet = try await TestFleetServer.start(clientAuth: .required) { $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0; $0.checkinFlushSeconds = 0.1 }
         defer { Task { await fleet.stop() } }
-        let proxy = try TinyProxy.start()
+        let proxy = try await TinyProxy.start()
         defer { proxy.stop() }
         let directory = TemporaryDirectory("flotilla-pushed-proxy")
         defer { directory.remove() }

@@ -14,7 +14,7 @@ public final class DanteProxy: Sendable {
     public static let password = "socks-test-password"
     public static var userExists: Bool { getpwnam(user) != nil }
 
-    public static func start(requireCredentials: Bool = false) throws -> DanteProxy {
+    public static func start(requireCredentials: Bool = false) async throws -> DanteProxy {
         let directory = TemporaryDirectory("dante")
         let port = try FreePort.onLoopback()
         let privileged = getuid() == 0 ? "user.privileged: root\nuser.unprivileged: nobody\n" : ""
@@ -36,7 +36,7 @@ public final class DanteProxy: Sendable {
             """
         let file = directory.write("danted.conf", config)
         let process = try BackgroundProcess("danted", ["-f", file, "-p", directory.file("danted.pid")])
-        _ = try process.waitForLine(containing: "running", within: 30)
+        _ = try await process.line(containing: "running", within: 30)
         return DanteProxy(process: process, directory: directory, port: port)
     }
 

@@ -10,7 +10,7 @@ public final class OpenSSLServer: Sendable {
         var arguments = ["s_server", "-accept", "127.0.0.1:0", "-cert", certificate, "-key", key, "-www", "-naccept", "50"]
         if let clientCA { arguments += ["-Verify", "1", "-CAfile", clientCA, "-verify_return_error"] }
         let process = try BackgroundProcess("openssl", arguments + extra)
-        let line = try process.waitForLine(containing: "ACCEPT")
+        let line = try process.waitForLine(containing: "ACCEPT", within: 30)
         guard let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else {
             throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "no port in \(line)"])
         }

@@ -92,7 +92,7 @@ public final class PostgresInstance: Sendable {
         let command = asPostgresCommand(python, ["-c", Self.stopWithParent, "\(binaries)/postgres", "-D", data])
         let process = try BackgroundProcess(command.executable, command.arguments)
         server.withLock { $0 = process }
-        _ = try process.waitForLine(containing: "ready to accept connections")
+        _ = try await process.line(containing: "ready to accept connections")
     }
 
     /// Runs the server as a child of a small watcher that passes signals on and stops the server (fast shutdown)

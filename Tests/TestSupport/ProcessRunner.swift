@@ -26,8 +26,11 @@ public enum ProcessRunner {
         let printed = PipeCollector(out.fileHandleForReading), complained = PipeCollector(err.fileHandleForReading)
         let pid = process.processIdentifier
         var status: Int32?
+        var polls = 0
         while status == nil {
-            status = ProcessExit.status(of: process, pid: pid)
+            // Foundation's own flag every 2 ms; /proc (a file read) only every 100 ms, or it costs a core.
+            polls += 1
+            status = process.isRunning ? (polls % 50 == 0 ? ProcessExit.status(of: process, pid: pid) : nil) : process.terminationStatus
             if status == nil { usleep(2_000) }
         }
         return ProcessResult(status: status ?? -1, stdout: printed.collected(), stderr: complained.collected())
@@ -114,8 +117,9 @@ public func flotilla(_ arguments: [String]) async throws -> ProcessResult {
 }
 
 extension ProcessRunner {
-    /// `run` off the concurrency pool: the pool has as many threads as cores (two here), and a blocked one
-    /// would stall the servers under test.
+    /// `run` on Dispatch's global queue. It shares its few threads with the concurrency pool, which also limits
+    /// how many programs the suite runs at once: given a thread each, forty tests start forty programs together
+    /// on two cores, and the in-process tests' time limits run out.
     public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ProcessResult {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
@@ -135,10 +139,25 @@ extension BackgroundProcess {
         let pid = process.processIdentifier
         var status = ProcessExit.status(of: process, pid: pid)
         while status == nil, Date() < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: .milliseconds(50))
             status = ProcessExit.status(of: process, pid: pid)
         }
         return status
+    }
+
+    /// Waits until a line of its output contains `marker`, without holding a thread of the concurrency pool (two
+    /// here: a blocked wait in an async test stalls every other test), and returns that line.
+    public func line(containing marker: String, within seconds: Double = 60) async throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let (text, done) = { condition.lock(); defer { condition.unlock() }; return (buffer, ended) }()
+            if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
+            if done { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "exited before printing \(marker): \(text)"]) }
+            if Date() > deadline {
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "did not print \(marker) within \(Int(seconds)) s: \(text)"])
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// Everything it printed so far.

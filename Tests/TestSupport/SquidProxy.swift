@@ -39,7 +39,7 @@ public final class SquidProxy: Sendable {
             """
         let file = directory.write("squid.conf", config)
         let process = try BackgroundProcess("squid", ["-N", "-d", "1", "-f", file])
-        _ = try process.waitForLine(containing: "Accepting HTTPS Socket connections", within: 60)
+        _ = try await process.line(containing: "Accepting HTTPS Socket connections", within: 60)
         return SquidProxy(process: process, directory: directory, port: port)
     }
 

@@ -8,14 +8,14 @@ public final class TinyProxy: Sendable {
     let directory: TemporaryDirectory
     public let port: Int
 
-    public static func start(user: String? = nil, password: String? = nil) throws -> TinyProxy {
+    public static func start(user: String? = nil, password: String? = nil) async throws -> TinyProxy {
         let directory = TemporaryDirectory("tinyproxy")
         let port = try FreePort.onLoopback()
         var config = "Port \(port)\nListen 127.0.0.1\nTimeout 60\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\nDisableViaHeader Yes\n"
         if let user, let password { config += "BasicAuth \(user) \(password)\n" }
         let file = directory.write("tinyproxy.conf", config)
         let process = try BackgroundProcess("tinyproxy", ["-d", "-c", file])
-        _ = try process.waitForLine(containing: "Accepting connections")
+        _ = try await process.line(containing: "Accepting connections")
         return TinyProxy(process: process, directory: directory, port: port)
     }
 

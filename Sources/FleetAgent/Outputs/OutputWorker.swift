@@ -57,6 +57,8 @@ public final class OutputWorker: Sendable {
         health.set(.healthy, "Waiting for events")
         var inFlight: [(batch: QueueBatch, task: Task<Bool, Never>)] = []
         defer { for entry in inFlight { entry.task.cancel() } }
+        var unreadable = false
+        var readPause = Backoff(initial: 0.05, maximum: 5)
         while !Task.isCancelled {
             let (output, settings) = current.withLockedValue { ($0.output, $0.settings) }
             if inFlight.isEmpty {
@@ -85,7 +87,19 @@ public final class OutputWorker: Sendable {
                 inFlight.append((batch, task))
                 continue
             }
-            guard let oldest = inFlight.first else { continue }
+            guard let oldest = inFlight.first else {
+                // Events are waiting but none could be read (a segment that cannot be opened now: too many open
+                // files, a disk gone away). They stay queued; try again after a pause instead of spinning on a
+                // thread of the concurrency pool.
+                if unread > 0 {
+                    if !unreadable { logger.warning("The queue of output \(settings.id) cannot be read now; its events stay queued and are read again shortly") }
+                    unreadable = true
+                    try? await Task.sleep(for: .milliseconds(Int64(readPause.next() * 1000)))
+                }
+                continue
+            }
+            unreadable = false
+            readPause.reset()
             let landed = await withTaskCancellationHandler { await oldest.task.value } onCancel: { oldest.task.cancel() }
             inFlight.removeFirst()
             guard landed else { return }

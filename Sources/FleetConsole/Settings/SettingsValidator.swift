@@ -82,7 +82,7 @@ struct SettingsValidator {
 
     func check(_ proxy: FleetProxy) throws(ConsoleError) {
         try requireName(proxy.name)
-        _ = try checkURL(proxy.url, field: "url", schemes: ["http", "https", "socks5"])
+        _ = try checkURL(proxy.url, field: "url", schemes: ["http", "https", "socks5", "socks5h"])
         for (name, value) in proxy.proxyHeaders ?? [:] where name.contains(where: \.isNewline) || value.contains(where: \.isNewline) || name.isEmpty {
             throw .badRequest("proxy_headers: the header \(name.debugDescription) has a line break or no name")
         }
