@@ -68,7 +68,7 @@ import Testing
         await pipeline.apply(policy(log: log + "*", port: port))
         try await standIn.restart()
         write(log, 2000..<2500)
-        #expect(await eventually(within: 30) { tally(standIn).ids.count == 2500 })
+        #expect(await eventually(within: 90) { tally(standIn).ids.count == 2500 })
         let (ids, duplicates) = tally(standIn)
         #expect(ids == Set(0..<2500), "missing: \(Set(0..<2500).subtracting(ids).sorted().prefix(10))")
         print("Delivered 2500 lines across an outage, a rotation and a restart; \(duplicates) duplicates")
@@ -90,7 +90,7 @@ import Testing
         let held = await pipeline.figures()["outputs"]?["default"]?["queue"]?["bytes"]?.intValue ?? 0
         #expect(held <= 100_000 + 64 * 1024, "the queue holds \(held) bytes against a limit of 100000")
         try await standIn.restart()
-        #expect(await eventually(within: 30) { tally(standIn).ids.count == 3000 })
+        #expect(await eventually(within: 90) { tally(standIn).ids.count == 3000 })
         #expect(tally(standIn).ids == Set(0..<3000))
         await pipeline.stop()
     }
