@@ -44,7 +44,9 @@ fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first." >&2; exit 1; }
 
 swift build --build-tests
-swift test --skip-build "$@"
+# At most eight tests at once: two cores cannot start forty Fleet Servers, proxies and PostgreSQL servers together
+# without the in-process tests' time limits running out.
+swift test --skip-build --experimental-maximum-parallelization-width 8 "$@"
 # The console as a person and as a fuzzer meet it: real Chromium, and schemathesis. Screenshots are kept in
 # $FLOTILLA_SCREENSHOTS (a temporary directory unless given). Skipped when only some Swift tests were asked for.
 if [ $# -eq 0 ]; then
