@@ -35,7 +35,8 @@ struct PeerIdentityMiddleware: RouterMiddleware {
         guard let passed = request.headers[header] else {
             // A trusted proxy leaves the header out when the agent presented no certificate (nginx drops a header
             // whose value is empty); the certificate on this connection is the proxy's own, not an agent's.
-            context.peer = trustedProxies.contains(address) ? nil : connection
+            // Without trusted proxies (the usual case) no address is parsed on the check-in path.
+            context.peer = !trustedProxies.isEmpty && trustedProxies.contains(address) ? nil : connection
             return try await next(request, context)
         }
         guard trustedProxies.contains(address) else {

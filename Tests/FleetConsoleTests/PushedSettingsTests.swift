@@ -14,17 +14,22 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct PushedSettingsTests {
     let certs = CertificateFixtures.shared
 
+    /// A console over plain HTTP on the Fleet Server's store, and an admin API key for it.
+    static func console(on fleet: TestFleetServer, in directory: TemporaryDirectory) async throws -> (FleetConsole, String) {
+        var configuration = ConsoleConfiguration()
+        configuration.insecureHTTP = true
+        configuration.secretsKeyPath = directory.file("console-secrets.key")
+        let console = try await FleetConsole(configuration: configuration, store: fleet.store, logger: Logger(label: "console"))
+        return (console, try await console.accounts.createAPIKey(name: "test", role: .admin).encoded)
+    }
+
     @Test func forcedBrokenHostLeavesTheAgentConnectedAndTheConsoleSaysWhy() async throws {
         // Short polls, so each check-in of the test ends soon after its answer.
         let fleet = try await TestFleetServer.start(clientAuth: .required) { $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0; $0.checkinFlushSeconds = 0.1 }
         defer { Task { await fleet.stop() } }
         let directory = TemporaryDirectory("flotilla-pushed")
         defer { directory.remove() }
-        var configuration = ConsoleConfiguration()
-        configuration.insecureHTTP = true
-        configuration.secretsKeyPath = directory.file("console-secrets.key")
-        let console = try await FleetConsole(configuration: configuration, store: fleet.store, logger: Logger(label: "console"))
-        let apiKey = try await console.accounts.createAPIKey(name: "test", role: .admin).encoded
+        let (console, apiKey) = try await Self.console(on: fleet, in: directory)
 
         let vault = AgentVault(directory: directory.file("agent"))
         try vault.save(try await Enrollment.enroll(
@@ -79,11 +84,7 @@ import Testing
         defer { proxy.stop() }
         let directory = TemporaryDirectory("flotilla-pushed-proxy")
         defer { directory.remove() }
-        var configuration = ConsoleConfiguration()
-        configuration.insecureHTTP = true
-        configuration.secretsKeyPath = directory.file("console-secrets.key")
-        let console = try await FleetConsole(configuration: configuration, store: fleet.store, logger: Logger(label: "console"))
-        let apiKey = try await console.accounts.createAPIKey(name: "test", role: .admin).encoded
+        let (console, apiKey) = try await Self.console(on: fleet, in: directory)
 
         // Enrolled directly, by its public URL (no loopback shortcut: that never goes through a proxy).
         let url = "https://localhost:\(fleet.port)"
