@@ -11,6 +11,9 @@ public struct EnrollRequest: Sendable, Codable, Equatable {
     /// Deprecated and never acted on; decoded only so old agents are not rejected.
     public var sharedID: String?
     public var metadata: EnrollMetadata
+    /// Flotilla's addition: a PEM PKCS#10 request over a key the agent made. A Fleet Server with an agent CA answers
+    /// with a client certificate bound to the agent; one without ignores it. Absent for Elastic's agents.
+    public var csr: String?
 
     public init(
         id: String? = nil,
@@ -18,8 +21,10 @@ public struct EnrollRequest: Sendable, Codable, Equatable {
         replaceToken: String? = nil,
         enrollmentID: String? = nil,
         sharedID: String? = nil,
-        metadata: EnrollMetadata
+        metadata: EnrollMetadata,
+        csr: String? = nil
     ) {
+        self.csr = csr
         self.id = id
         self.type = type
         self.replaceToken = replaceToken
@@ -33,11 +38,12 @@ public struct EnrollRequest: Sendable, Codable, Equatable {
         enrollmentType: EnrollmentType = .permanent,
         replaceToken: String? = nil,
         enrollmentID: String? = nil,
-        metadata: EnrollMetadata
+        metadata: EnrollMetadata,
+        csr: String? = nil
     ) {
         self.init(
             id: id, type: enrollmentType.rawValue, replaceToken: replaceToken,
-            enrollmentID: enrollmentID, metadata: metadata)
+            enrollmentID: enrollmentID, metadata: metadata, csr: csr)
     }
 
     /// `type` as an enum; `nil` for a value this server does not know.
@@ -50,6 +56,7 @@ public struct EnrollRequest: Sendable, Codable, Equatable {
         case enrollmentID = "enrollment_id"
         case sharedID = "shared_id"
         case metadata
+        case csr
     }
 }
 
@@ -124,6 +131,8 @@ public struct EnrollResponseItem: Sendable, Codable, Equatable {
     /// Agent status at creation (`online`); unused by agents.
     public var status: String
     public var tags: [String]
+    /// Flotilla's addition, when the request carried a CSR and the server has an agent CA: the issued certificate.
+    public var certificate: IssuedCertificate?
 
     public init(
         id: String,
@@ -137,8 +146,10 @@ public struct EnrollResponseItem: Sendable, Codable, Equatable {
         accessAPIKeyID: String,
         accessAPIKey: String,
         status: String = CheckinStatus.online.rawValue,
-        tags: [String] = []
+        tags: [String] = [],
+        certificate: IssuedCertificate? = nil
     ) {
+        self.certificate = certificate
         self.id = id
         self.active = active
         self.policyID = policyID
@@ -169,6 +180,7 @@ public struct EnrollResponseItem: Sendable, Codable, Equatable {
         accessAPIKey = try container.decode(String.self, forKey: .accessAPIKey)
         status = try container.decode(String.self, forKey: .status)
         tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
+        certificate = try container.decodeIfPresent(IssuedCertificate.self, forKey: .certificate)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -184,5 +196,6 @@ public struct EnrollResponseItem: Sendable, Codable, Equatable {
         case accessAPIKey = "access_api_key"
         case status
         case tags
+        case certificate
     }
 }

@@ -5,5 +5,7 @@ public enum FleetAPIPath {
 
     public static func checkin(agentID: String) -> String { "/api/fleet/agents/\(agentID)/checkin" }
     public static func acks(agentID: String) -> String { "/api/fleet/agents/\(agentID)/acks" }
+    /// Flotilla's addition to the contract: an agent asks for a new client certificate from a CSR.
+    public static func certificate(agentID: String) -> String { "/api/fleet/agents/\(agentID)/certificate" }
     public static func auditUnenroll(agentID: String) -> String { "/api/fleet/agents/\(agentID)/audit/unenroll" }
 }

@@ -6,7 +6,7 @@ import Hummingbird
 extension AgentAPI {
     /// `POST /api/fleet/agents/{id}/acks`: records each action's result, with a status per event.
     func acks(_ request: Request, context: FleetRequestContext) async throws -> Response {
-        let agent = try await AgentAuthentication.agent(request, pathId: try agentId(context), store: store)
+        let agent = try await authenticatedAgent(request, context: context)
         let body = try await request.decodeJSON(AckRequest.self, context: context)
         var items: [AckResponseItem] = []
         var results: [ActionResultRecord] = []
@@ -41,7 +41,7 @@ extension AgentAPI {
 
     /// `POST /api/fleet/agents/{id}/audit/unenroll`: the agent says it was uninstalled.
     func auditUnenroll(_ request: Request, context: FleetRequestContext) async throws -> Response {
-        let agent = try await AgentAuthentication.agent(request, pathId: try agentId(context), store: store)
+        let agent = try await authenticatedAgent(request, context: context)
         let body = try await request.decodeJSON(AuditUnenrollRequest.self, context: context)
         try await store.markUnenrolled(agentId: agent.id, at: RFC3339.date(from: body.timestamp) ?? Date())
         logger.info("Agent reported it was uninstalled", metadata: ["agent": "\(agent.id)", "reason": "\(body.reason)"])

@@ -13,6 +13,9 @@ public struct AgentAPI: Sendable {
     /// Puts each request's client certificate into its context.
     let peers: PeerIdentityMiddleware
     let configuration: FleetServerConfiguration
+    /// Signs agents' certificates from their CSRs; nil when no agent CA is configured.
+    let issuer: AgentCertificateIssuer?
+    let revocations: RevocationList
     let enrollLimiter: RateLimiter
     let checkinLimiter: RateLimiter
     /// Policy revisions agents acknowledged, for agents that do not send `policy_revision_idx` in check-ins, keyed
@@ -33,8 +36,10 @@ public struct AgentAPI: Sendable {
 
     init(
         store: any Store, hub: CheckinHub, batcher: CheckinBatcher, peers: PeerIdentityMiddleware, configuration: FleetServerConfiguration,
-        problems: [LockedBox<FlotillaError?>], logger: Logger
+        issuer: AgentCertificateIssuer?, revocations: RevocationList, problems: [LockedBox<FlotillaError?>], logger: Logger
     ) {
+        self.issuer = issuer
+        self.revocations = revocations
         self.store = store
         self.problems = problems
         self.hub = hub
@@ -53,6 +58,7 @@ public struct AgentAPI: Sendable {
         router.post("/api/fleet/agents/enroll") { request, context in try await enroll(request, context: context) }
         router.post("/api/fleet/agents/:id/checkin") { request, context in try await checkin(request, context: context) }
         router.post("/api/fleet/agents/:id/acks") { request, context in try await acks(request, context: context) }
+        router.post("/api/fleet/agents/:id/certificate") { request, context in try await renewCertificate(request, context: context) }
         router.post("/api/fleet/agents/:id/audit/unenroll") { request, context in try await auditUnenroll(request, context: context) }
     }
 

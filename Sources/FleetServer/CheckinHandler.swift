@@ -8,7 +8,7 @@ extension AgentAPI {
     /// `POST /api/fleet/agents/{id}/checkin`: a long poll. It answers as soon as there is a newer policy revision or
     /// an action for the agent, or with nothing new when the poll timeout passes or the server stops.
     func checkin(_ request: Request, context: FleetRequestContext) async throws -> Response {
-        let agent = try await AgentAuthentication.agent(request, pathId: try agentId(context), store: store)
+        let agent = try await authenticatedAgent(request, context: context)
         if let wait = checkinLimiter.take() { throw APIError.tooManyRequests(retryAfter: wait, "check-in") }
         let body = try await request.decodeJSON(CheckinRequest.self, context: context)
         guard CheckinStatus(rawValue: body.status) != nil else {

@@ -145,6 +145,8 @@ public final class CheckinHub: Sendable {
             fire(state.withLock { state in agentIds.flatMap { state.byAgent[$0] ?? [] } }, with: .changed)
         case .unavailable:
             fire(state.withLock { Array($0.entries.keys) }, with: .shutdown)
+        case .revocation:
+            break  // the revocation list closes connections; waiting check-ins are not news
         }
     }
 

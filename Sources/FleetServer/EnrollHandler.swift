@@ -27,6 +27,8 @@ extension AgentAPI {
                 throw APIError(.forbidden, "Agent \(agentId) is already enrolled; re-enrolling it needs its replace_token")
             }
         }
+        // The CSR is checked and signed before the token is used, so a bad one costs no use and writes nothing.
+        let issued = try body.csr.flatMap { csr in issuer == nil ? nil : try signCertificate(csr: csr, for: agentId) }
         guard try await store.useEnrollmentToken(id: token.id) else {
             throw APIError.unauthorized("The enrollment token \(token.name) has no uses left")
         }
@@ -43,12 +45,17 @@ extension AgentAPI {
             certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter
         )
         if existing == nil { try await store.createAgent(record) } else { try await store.replaceAgent(record) }
-        logger.info("Enrolled agent", metadata: ["agent": "\(agentId)", "policy": "\(token.policyId)", "client_certificate": "\(identity?.subject ?? "none")"])
+        if let issued { try await recordIssued(issued.certificate, for: agentId) }
+        logger.info("Enrolled agent", metadata: [
+            "agent": "\(agentId)", "policy": "\(token.policyId)", "client_certificate": "\(identity?.subject ?? "none")",
+            "issued_certificate": "\(issued?.answer.notAfter ?? "none")",
+        ])
 
         let item = EnrollResponseItem(
             id: agentId, policyID: token.policyId, type: type.rawValue, enrolledAt: RFC3339.string(from: now),
             localMetadata: local, accessAPIKeyID: keyId,
-            accessAPIKey: Data("\(keyId):\(keySecret)".utf8).base64EncodedString(), tags: record.tags
+            accessAPIKey: Data("\(keyId):\(keySecret)".utf8).base64EncodedString(), tags: record.tags,
+            certificate: issued?.answer
         )
         return try .json(EnrollResponse(item: item))
     }

@@ -15,7 +15,11 @@ public final class FleetServer: Sendable {
     public let store: any Store
     public let tls: TLSServerContext?
     let hub = CheckinHub()
-    let identities = PeerIdentities()
+    /// Each connection's client certificate; a revoked one is refused at its handshake.
+    let identities: PeerIdentities
+    /// Signs agents' certificates, when the configuration names an agent CA.
+    public let issuer: AgentCertificateIssuer?
+    let revocations = RevocationList()
     let batcher: CheckinBatcher
     let logger: Logger
     /// The running service group, so `stop()` can shut it down as SIGTERM would.
@@ -36,19 +40,39 @@ public final class FleetServer: Sendable {
     public init(configuration: FleetServerConfiguration, logger: Logger) async throws(FlotillaError) {
         self.configuration = configuration
         self.logger = logger
+        let issuer = try configuration.agentCertificates?.issuer()
+        if issuer != nil, configuration.insecureHTTP {
+            throw FlotillaError("An agent CA needs TLS: agents' certificates cannot be checked over plain HTTP", hint: "remove --insecure-http or the agent CA")
+        }
+        self.issuer = issuer
         if configuration.insecureHTTP {
             tls = nil
         } else {
-            tls = try TLSServerContext(settings: configuration.tls, role: "Fleet Server")
+            // The agent CA's certificates are trusted as client certificates whatever the client CAs say.
+            tls = try TLSServerContext(settings: configuration.tls, role: "Fleet Server", issuingAuthorities: issuer?.trustedChain ?? [])
         }
+        let revocations = self.revocations
+        identities = PeerIdentities(refusal: { revocations.refusal($0) })
         let store = try await configuration.openStore(logger: logger)
         if let problem = await Self.problem(serving: configuration, from: store) {
             try? await store.close()
             throw problem
         }
         self.store = store
+        await revocations.refresh(from: store, logger: logger)
         batcher = CheckinBatcher(store: store, interval: .seconds(configuration.checkinFlushSeconds), logger: logger)
         store.changes.listen { [hub] change in hub.handle(change) }
+        let identities = self.identities
+        store.changes.listen { change in
+            guard change == .revocation else { return }
+            Task {
+                await revocations.refresh(from: store, logger: logger)
+                // Connections already open keep the identity of their handshake: close those now refused.
+                for (identity, reason) in identities.closeRefused() {
+                    logger.warning("Closed the connection of \(identity.subject ?? "?") from \(identity.address): \(reason)")
+                }
+            }
+        }
         let ownPolicy = configuration.policyId ?? StoreSetup.fleetServerPolicyId, changed = ownPolicyChanges.continuation
         store.changes.listen { change in
             if case .policy(let id, _) = change, id == ownPolicy { changed.yield() }
@@ -85,8 +109,8 @@ public final class FleetServer: Sendable {
             header: try configuration.clientCertificateHeaderName(), tls: tls, logger: logger
         )
         AgentAPI(
-            store: store, hub: hub, batcher: batcher, peers: peers, configuration: configuration,
-            problems: [listenerProblem, storeLinkProblem], logger: logger
+            store: store, hub: hub, batcher: batcher, peers: peers, configuration: configuration, issuer: issuer,
+            revocations: revocations, problems: [listenerProblem, storeLinkProblem], logger: logger
         ).addRoutes(to: router)
         if configuration.insecureHTTP {
             logger.warning("Serving plain HTTP (--insecure-http): agents' keys and policies cross the network unencrypted")
@@ -146,6 +170,9 @@ public final class FleetServer: Sendable {
             return
         }
     }
+
+    /// How many TLS connections are open now.
+    public var openConnections: Int { identities.count }
 
     /// How many check-ins are waiting now.
     public var waitingCheckins: Int { hub.waitingCount }

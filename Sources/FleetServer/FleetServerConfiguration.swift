@@ -45,6 +45,8 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     /// The header a trusted proxy passes the agent's certificate in, URL-escaped PEM (nginx's
     /// `$ssl_client_escaped_cert`).
     public var clientCertificateHeader: String = "X-SSL-Client-Cert"
+    /// The agent CA this server issues agents' client certificates with, and how; nil issues none.
+    public var agentCertificates: AgentCertificateSettings?
 
     public init() {}
 
@@ -56,6 +58,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         case checkinFlushSeconds = "checkin_flush_seconds", serviceTokenCheckSeconds = "service_token_check_seconds", enrollRate = "enroll_rate", enrollBurst = "enroll_burst"
         case checkinRate = "checkin_rate", checkinBurst = "checkin_burst"
         case trustedProxies = "trusted_proxies", clientCertificateHeader = "client_certificate_header"
+        case agentCertificates = "agent_certificates"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -83,6 +86,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         d.checkinBurst = try c.decodeIfPresent(Int.self, forKey: .checkinBurst) ?? d.checkinBurst
         d.trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []
         d.clientCertificateHeader = try c.decodeIfPresent(String.self, forKey: .clientCertificateHeader) ?? d.clientCertificateHeader
+        d.agentCertificates = try c.decodeIfPresent(AgentCertificateSettings.self, forKey: .agentCertificates)
         self = d
     }
 

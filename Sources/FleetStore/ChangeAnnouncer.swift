@@ -7,6 +7,8 @@ final class ChangeAnnouncer: Sendable {
     struct Positions {
         var actionSequence: Int64 = 0
         var revisions: [String: Int] = [:]
+        /// How many issued certificates are revoked: a higher count is news.
+        var revocations: Int = 0
     }
 
     init(changes: StoreChanges) {
@@ -29,12 +31,22 @@ final class ChangeAnnouncer: Sendable {
             case .action(let sequence, _):
                 guard sequence > known.actionSequence else { return false }
                 known.actionSequence = sequence
-            case .unavailable:
+            case .unavailable, .revocation:
                 break
             }
             return true
         }
         if isNew { changes.publish(change) }
+    }
+
+    /// Announces `.revocation` when more certificates are revoked than last seen.
+    func announce(revocations: Int) {
+        let isNew = announced.withLock { known -> Bool in
+            guard revocations > known.revocations else { return false }
+            known.revocations = revocations
+            return true
+        }
+        if isNew { changes.publish(.revocation) }
     }
 
     /// Announces what a watcher read: every policy's revision, and action targets newer than the last position.

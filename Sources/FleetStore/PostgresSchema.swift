@@ -62,6 +62,15 @@ enum PostgresSchema {
             "ALTER TABLE agents ADD COLUMN certificate_not_after TIMESTAMPTZ",
         ]),
         ("v3-components", ["ALTER TABLE agents ADD COLUMN components TEXT"]),
+        ("v4-agent-certificates", [
+            """
+            CREATE TABLE agent_certificates (
+              fingerprint TEXT PRIMARY KEY, agent_id TEXT NOT NULL, serial TEXT NOT NULL, subject TEXT NOT NULL,
+              issuer TEXT NOT NULL, not_before TIMESTAMPTZ NOT NULL, not_after TIMESTAMPTZ NOT NULL,
+              issued_at TIMESTAMPTZ NOT NULL, revoked_at TIMESTAMPTZ)
+            """,
+            "CREATE INDEX agent_certificates_by_agent ON agent_certificates (agent_id, issued_at)",
+        ]),
     ]
 
     /// An arbitrary constant naming Flotilla's migration lock.

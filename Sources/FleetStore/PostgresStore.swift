@@ -51,14 +51,19 @@ public final class PostgresStore: Store {
             for try await (id, revision) in try await connection.query("SELECT id, revision FROM policies", logger: logger).decode((String, Int).self) {
                 positions.revisions[id] = revision
             }
+            positions.revocations = try await revocationCount(connection)
             return positions
         }
     }
 
     /// Reads what other Fleet Servers committed since the last announced position, and announces it. A
     /// notification says which kind changed; after a reconnection both are read.
-    func catchUp(policies readPolicies: Bool = true, actions readActions: Bool = true) async throws {
+    func catchUp(policies readPolicies: Bool = true, actions readActions: Bool = true, revocations readRevocations: Bool = true) async throws {
         let since = announcer.actionSequence
+        if readRevocations {
+            announcer.announce(revocations: try await connections.withConnection { try await revocationCount($0) })
+        }
+        guard readPolicies || readActions else { return }
         let (policies, targets) = try await connections.withConnection { connection in
             var policies: [(id: String, revision: Int)] = []
             var targets: [(sequence: Int64, agentId: String)] = []
@@ -93,7 +98,13 @@ public final class PostgresStore: Store {
                     delay = 0
                     saidUnavailable = false
                     for try await notification in notifications {
-                        try await self.catchUp(policies: notification.payload != "action", actions: notification.payload != "policy")
+                        // The payload says what changed; anything else reads all of it.
+                        let payload = notification.payload
+                        let all = !["policy", "action", "revocation"].contains(payload)
+                        try await self.catchUp(
+                            policies: all || payload == "policy", actions: all || payload == "action",
+                            revocations: all || payload == "revocation"
+                        )
                     }
                 }
             } catch {
@@ -276,11 +287,63 @@ public final class PostgresStore: Store {
     }
 
     public func revokeAgentKey(agentId: String) async throws {
-        try await execute("UPDATE agents SET api_key_revoked = TRUE WHERE id = \(agentId)")
+        let revocations = try await transaction { connection in
+            try await connection.query("UPDATE agents SET api_key_revoked = TRUE WHERE id = \(agentId)", logger: logger)
+            return try await revokeCertificates(connection, agentId: agentId, at: Date())
+        }
+        announcer.announce(revocations: revocations)
     }
 
     public func markUnenrolled(agentId: String, at: Date) async throws {
-        try await execute("UPDATE agents SET unenrolled_at = \(at), api_key_revoked = TRUE, last_status = 'unenrolled' WHERE id = \(agentId)")
+        let revocations = try await transaction { connection in
+            try await connection.query(
+                "UPDATE agents SET unenrolled_at = \(at), api_key_revoked = TRUE, last_status = 'unenrolled' WHERE id = \(agentId)",
+                logger: logger
+            )
+            return try await revokeCertificates(connection, agentId: agentId, at: at)
+        }
+        announcer.announce(revocations: revocations)
+    }
+
+    /// Revokes the agent's certificates in the caller's transaction and tells every Fleet Server; returns how many
+    /// are revoked in all now.
+    func revokeCertificates(_ connection: PostgresConnection, agentId: String, at: Date) async throws -> Int {
+        try await connection.query(
+            "UPDATE agent_certificates SET revoked_at = \(at) WHERE agent_id = \(agentId) AND revoked_at IS NULL", logger: logger
+        )
+        try await notify(connection, "revocation")
+        return try await revocationCount(connection)
+    }
+
+    func revocationCount(_ connection: PostgresConnection) async throws -> Int {
+        let query: PostgresQuery = "SELECT COUNT(*)::BIGINT FROM agent_certificates WHERE revoked_at IS NOT NULL"
+        var count = 0
+        for try await value in try await connection.query(query, logger: logger).decode(Int64.self) { count = Int(value) }
+        return count
+    }
+
+    public func recordIssuedCertificate(_ certificate: IssuedCertificateRecord) async throws {
+        try await execute("""
+            INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, not_before, not_after, issued_at, revoked_at)
+            VALUES (\(certificate.fingerprint), \(certificate.agentId), \(certificate.serial), \(certificate.subject),
+              \(certificate.issuer), \(certificate.notBefore), \(certificate.notAfter), \(certificate.issuedAt), \(certificate.revokedAt))
+            """)
+    }
+
+    public func issuedCertificates(agentId: String?) async throws -> [IssuedCertificateRecord] {
+        if let agentId {
+            return try await rows(
+                "SELECT * FROM agent_certificates WHERE agent_id = \(agentId) ORDER BY issued_at DESC", IssuedCertificateRecord.init(postgres:)
+            )
+        }
+        return try await rows("SELECT * FROM agent_certificates ORDER BY issued_at DESC", IssuedCertificateRecord.init(postgres:))
+    }
+
+    public func revokedCertificateFingerprints(now: Date) async throws -> Set<String> {
+        Set(try await rows(
+            "SELECT fingerprint FROM agent_certificates WHERE revoked_at IS NOT NULL AND not_after > \(now)",
+            { try $0["fingerprint"].decode(String.self) }
+        ))
     }
 
     public func assignAgent(id: String, policyId: String, tags: [String]) async throws {
@@ -426,6 +489,18 @@ extension PostgresStore {
                 action: try row["action"].decode(String.self), target: try row["target"].decode(String.self), detail: try row["detail"].decode(String.self)
             )
         }
+    }
+}
+
+extension IssuedCertificateRecord {
+    init(postgres row: PostgresRandomAccessRow) throws {
+        self.init(
+            fingerprint: try row["fingerprint"].decode(String.self), agentId: try row["agent_id"].decode(String.self),
+            serial: try row["serial"].decode(String.self), subject: try row["subject"].decode(String.self),
+            issuer: try row["issuer"].decode(String.self), notBefore: try row["not_before"].decode(Date.self),
+            notAfter: try row["not_after"].decode(Date.self), issuedAt: try row["issued_at"].decode(Date.self),
+            revokedAt: try row["revoked_at"].decode(Date?.self)
+        )
     }
 }
 

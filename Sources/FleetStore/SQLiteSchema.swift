@@ -49,6 +49,15 @@ enum SQLiteSchema {
         migrator.registerMigration("v3-components") { db in
             try db.execute(sql: "ALTER TABLE agents ADD COLUMN components TEXT")
         }
+        migrator.registerMigration("v4-agent-certificates") { db in
+            try db.execute(sql: """
+                CREATE TABLE agent_certificates (
+                  fingerprint TEXT PRIMARY KEY, agent_id TEXT NOT NULL, serial TEXT NOT NULL, subject TEXT NOT NULL,
+                  issuer TEXT NOT NULL, not_before DATETIME NOT NULL, not_after DATETIME NOT NULL,
+                  issued_at DATETIME NOT NULL, revoked_at DATETIME);
+                CREATE INDEX agent_certificates_by_agent ON agent_certificates (agent_id, issued_at);
+                """)
+        }
         return migrator
     }
 }
@@ -97,6 +106,16 @@ extension AgentRecord {
                 lastStatus, lastMessage, lastCheckinAt, policyRevision, unenrolledAt, certificateSubject, certificateFingerprint,
                 certificateIssuer, certificateNotAfter,
             ]
+        )
+    }
+}
+
+extension IssuedCertificateRecord {
+    init(row: Row) {
+        self.init(
+            fingerprint: row["fingerprint"], agentId: row["agent_id"], serial: row["serial"], subject: row["subject"],
+            issuer: row["issuer"], notBefore: row["not_before"], notAfter: row["not_after"], issuedAt: row["issued_at"],
+            revokedAt: row["revoked_at"]
         )
     }
 }

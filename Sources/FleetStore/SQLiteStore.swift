@@ -22,7 +22,8 @@ public final class SQLiteStore: Store {
         let start = try pool.read { db in
             ChangeAnnouncer.Positions(
                 actionSequence: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM actions") ?? 0,
-                revisions: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, revision FROM policies").map { ($0["id"], $0["revision"]) })
+                revisions: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, revision FROM policies").map { ($0["id"], $0["revision"]) }),
+                revocations: try Self.revocationCount(db)
             )
         }
         announcer.start(at: start)
@@ -34,14 +35,16 @@ public final class SQLiteStore: Store {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let since = announcer.actionSequence
-            guard let (policies, actions) = try? await pool.read({ db in
+            guard let (policies, actions, revocations) = try? await pool.read({ db in
                 (
                     try Row.fetchAll(db, sql: "SELECT id, revision FROM policies").map { (id: $0["id"] as String, revision: $0["revision"] as Int) },
                     try Row.fetchAll(db, sql: "SELECT sequence, agent_id FROM action_targets WHERE sequence > ? ORDER BY sequence", arguments: [since])
-                        .map { (sequence: $0["sequence"] as Int64, agentId: $0["agent_id"] as String) }
+                        .map { (sequence: $0["sequence"] as Int64, agentId: $0["agent_id"] as String) },
+                    try Self.revocationCount(db)
                 )
             }) else { continue }
             announcer.announce(policies: policies, targets: actions)
+            announcer.announce(revocations: revocations)
         }
     }
 
@@ -193,12 +196,60 @@ public final class SQLiteStore: Store {
     }
 
     public func revokeAgentKey(agentId: String) async throws {
-        try await pool.write { db in try db.execute(sql: "UPDATE agents SET api_key_revoked = 1 WHERE id = ?", arguments: [agentId]) }
+        let revocations = try await pool.write { db in
+            try db.execute(sql: "UPDATE agents SET api_key_revoked = 1 WHERE id = ?", arguments: [agentId])
+            return try Self.revokeCertificates(db, agentId: agentId, at: Date())
+        }
+        announcer.announce(revocations: revocations)
     }
 
     public func markUnenrolled(agentId: String, at: Date) async throws {
-        try await pool.write { db in
+        let revocations = try await pool.write { db in
             try db.execute(sql: "UPDATE agents SET unenrolled_at = ?, api_key_revoked = 1, last_status = 'unenrolled' WHERE id = ?", arguments: [at, agentId])
+            return try Self.revokeCertificates(db, agentId: agentId, at: at)
+        }
+        announcer.announce(revocations: revocations)
+    }
+
+    /// Revokes the agent's certificates in the caller's transaction; returns how many are revoked in all now.
+    static func revokeCertificates(_ db: Database, agentId: String, at: Date) throws -> Int {
+        try db.execute(sql: "UPDATE agent_certificates SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL", arguments: [at, agentId])
+        return try revocationCount(db)
+    }
+
+    static func revocationCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM agent_certificates WHERE revoked_at IS NOT NULL") ?? 0
+    }
+
+    public func recordIssuedCertificate(_ certificate: IssuedCertificateRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, not_before, not_after, issued_at, revoked_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    certificate.fingerprint, certificate.agentId, certificate.serial, certificate.subject, certificate.issuer,
+                    certificate.notBefore, certificate.notAfter, certificate.issuedAt, certificate.revokedAt,
+                ]
+            )
+        }
+    }
+
+    public func issuedCertificates(agentId: String?) async throws -> [IssuedCertificateRecord] {
+        try await pool.read { db in
+            let rows = if let agentId {
+                try Row.fetchAll(db, sql: "SELECT * FROM agent_certificates WHERE agent_id = ? ORDER BY issued_at DESC", arguments: [agentId])
+            } else {
+                try Row.fetchAll(db, sql: "SELECT * FROM agent_certificates ORDER BY issued_at DESC")
+            }
+            return rows.map(IssuedCertificateRecord.init(row:))
+        }
+    }
+
+    public func revokedCertificateFingerprints(now: Date) async throws -> Set<String> {
+        try await pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT fingerprint FROM agent_certificates WHERE revoked_at IS NOT NULL AND not_after > ?", arguments: [now]))
         }
     }
 

@@ -46,12 +46,21 @@ public protocol Store: Sendable {
     func agent(id: String) async throws -> AgentRecord?
     func agent(apiKeyId: String) async throws -> AgentRecord?
     func agents() async throws -> [AgentRecord]
+    /// Revokes the agent's API key and the certificates issued to it, and announces `.revocation`.
     func revokeAgentKey(agentId: String) async throws
+    /// Marks the agent unenrolled, revoking its key and its issued certificates (announced as `.revocation`).
     func markUnenrolled(agentId: String, at: Date) async throws
     /// Moves an agent to another policy and sets its tags; it is sent the new policy on its next check-in.
     func assignAgent(id: String, policyId: String, tags: [String]) async throws
     /// Writes many check-ins in one transaction.
     func recordCheckins(_ checkins: [CheckinRecord]) async throws
+
+    // Issued client certificates
+    func recordIssuedCertificate(_ certificate: IssuedCertificateRecord) async throws
+    /// Certificates issued to `agentId` (every agent's when nil), newest first.
+    func issuedCertificates(agentId: String?) async throws -> [IssuedCertificateRecord]
+    /// Fingerprints of revoked certificates that have not expired at `now`: what handshakes must refuse.
+    func revokedCertificateFingerprints(now: Date) async throws -> Set<String>
 
     // Actions
     /// Stores the action and returns it with its sequence number.
@@ -93,6 +102,8 @@ extension Store {
 public enum StoreChange: Sendable, Equatable {
     case policy(id: String, revision: Int)
     case action(sequence: Int64, agentIds: [String])
+    /// Certificates were revoked: Fleet Servers read the revocation list again and close their connections.
+    case revocation
     /// The store cannot be reached: waiting check-ins are answered now rather than left to time out, and agents
     /// retry with backoff. Changes made meanwhile are announced once it is back.
     case unavailable

@@ -39,6 +39,15 @@ extension Certificate {
         } ?? []
     }
 
+    /// The agent a Flotilla-issued client certificate is bound to (its `urn:flotilla:agent:` URI SAN), if any.
+    public var flotillaAgentId: String? {
+        let prefix = "urn:flotilla:agent:"
+        return ((try? extensions.subjectAlternativeNames) ?? nil)?.lazy.compactMap { name -> String? in
+            guard case .uniformResourceIdentifier(let uri) = name, uri.hasPrefix(prefix) else { return nil }
+            return String(uri.dropFirst(prefix.count))
+        }.first
+    }
+
     public var extendedKeyUsages: [ExtendedKeyUsage.Usage] {
         ((try? extensions.extendedKeyUsage) ?? nil).map { Array($0) } ?? []
     }

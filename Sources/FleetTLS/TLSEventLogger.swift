@@ -15,8 +15,11 @@ public struct PeerIdentity: Sendable, Equatable {
     public var issuer: String?
     public var notAfter: Date?
     public var address: String
+    /// The agent the certificate is bound to, when Flotilla issued it (its URI SAN).
+    public var agentId: String?
 
-    public init(subject: String?, fingerprint: String?, issuer: String?, notAfter: Date?, address: String) {
+    public init(subject: String?, fingerprint: String?, issuer: String?, notAfter: Date?, address: String, agentId: String? = nil) {
+        self.agentId = agentId
         self.subject = subject
         self.fingerprint = fingerprint
         self.issuer = issuer
@@ -32,9 +35,10 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
 
     let logger: Logger
     let server: TLSServerContext
-    let onHandshake: (@Sendable (PeerIdentity) -> Void)?
+    /// Told each client certificate; a reason it returns refuses the connection (a revoked certificate).
+    let onHandshake: (@Sendable (PeerIdentity) -> String?)?
 
-    public init(logger: Logger, server: TLSServerContext, onHandshake: (@Sendable (PeerIdentity) -> Void)? = nil) {
+    public init(logger: Logger, server: TLSServerContext, onHandshake: (@Sendable (PeerIdentity) -> String?)? = nil) {
         self.logger = logger
         self.server = server
         self.onHandshake = onHandshake
@@ -45,10 +49,16 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
             let certificate = peerCertificate(context)
             let identity = PeerIdentity(
                 subject: certificate?.displayName, fingerprint: certificate?.sha256Fingerprint,
-                issuer: certificate?.issuer.description, notAfter: certificate?.notValidAfter, address: peerAddress(context)
+                issuer: certificate?.issuer.description, notAfter: certificate?.notValidAfter, address: peerAddress(context),
+                agentId: certificate?.flotillaAgentId
             )
             logger.debug("TLS handshake completed", metadata: ["peer": "\(identity.address)", "client_certificate": "\(identity.subject ?? "none")"])
-            onHandshake?(identity)
+            if let reason = onHandshake?(identity) {
+                // Closed before any request is read: the certificate is refused as surely as at the handshake.
+                logger.warning("Refused the client certificate \(identity.subject ?? "?") from \(identity.address): \(reason)")
+                context.close(promise: nil)
+                return
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }

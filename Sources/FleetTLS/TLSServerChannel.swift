@@ -28,9 +28,9 @@ public struct TLSServerChannel<BaseChannel: ServerChildChannel>: ServerChildChan
         let identities = self.identities
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
-            var record: (@Sendable (PeerIdentity) -> Void)?
+            var record: (@Sendable (PeerIdentity) -> String?)?
             if let identities {
-                record = { identity in identities.set(identity, for: key) }
+                record = { identity in identities.admit(identity, channel: channel) }
                 channel.closeFuture.whenComplete { _ in identities.remove(key) }
             }
             try channel.pipeline.syncOperations.addHandler(TLSEventLogger(logger: self.logger, server: tls, onHandshake: record))

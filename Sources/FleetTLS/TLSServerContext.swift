@@ -10,7 +10,9 @@ import X509
 /// good context and says why.
 public final class TLSServerContext: Sendable {
     struct Loaded: @unchecked Sendable {  // NIOSSLContext is thread-safe once built
+        /// As given (so a reload compares like with like); `clientAuth` is what is in force.
         let settings: TLSSettings
+        let clientAuth: TLSSettings.ClientAuth
         let identity: TLSIdentity
         let clientAuthorities: [Certificate]
         let context: NIOSSLContext
@@ -19,18 +21,29 @@ public final class TLSServerContext: Sendable {
     private let current: NIOLockedValueBox<Loaded>
     /// "Fleet Server", "console": names the listener in messages.
     public let role: String
+    /// CAs trusted for client certificates whatever the settings say: the CA this server issues agents'
+    /// certificates with. Kept across reloads, so a console's `server.ssl` never drops them.
+    let issuingAuthorities: [Certificate]
 
-    public init(settings: TLSSettings, role: String = "Fleet Server") throws(FlotillaError) {
+    /// - Parameters:
+    ///   - issuingAuthorities: CAs whose client certificates are always accepted (the agent CA); with any, a server
+    ///     whose settings say `client_auth: none` asks for client certificates (`optional`).
+    public init(settings: TLSSettings, role: String = "Fleet Server", issuingAuthorities: [Certificate] = []) throws(FlotillaError) {
         self.role = role
-        self.current = NIOLockedValueBox(try Self.load(settings, role: role))
+        self.issuingAuthorities = issuingAuthorities
+        self.current = NIOLockedValueBox(try Self.load(settings, role: role, issuing: issuingAuthorities))
     }
 
     /// Loads and checks everything; nothing is served from a half-loaded state.
-    static func load(_ settings: TLSSettings, role: String) throws(FlotillaError) -> Loaded {
+    static func load(_ settings: TLSSettings, role: String, issuing: [Certificate]) throws(FlotillaError) -> Loaded {
         guard let identity = try TLSIdentity.load(from: settings, role: "\(role) certificate") else {
             throw FlotillaError("The \(role) has no certificate", hint: "set its certificate and key, or use flotilla certs init to make them")
         }
-        let clientAuthorities = try CertificateFiles.loadAuthorities(settings.certificateAuthorities, role: "\(role) client CA")
+        let requested = settings
+        var settings = settings
+        var clientAuthorities = try CertificateFiles.loadAuthorities(settings.certificateAuthorities, role: "\(role) client CA")
+        for authority in issuing where !clientAuthorities.contains(authority) { clientAuthorities.append(authority) }
+        if !issuing.isEmpty, settings.clientAuth == .none { settings.clientAuth = .optional }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: [], privateKey: .privateKey(identity.key.nio))
         identity.apply(to: &configuration)
         try settings.applyProtocols(to: &configuration, role: role)
@@ -50,7 +63,10 @@ public final class TLSServerContext: Sendable {
             configuration.certificateVerification = settings.clientAuth == .required ? .noHostnameVerification : .optionalVerification
         }
         let context = try TLSSettings.makeContext(configuration, role: role)
-        return Loaded(settings: settings, identity: identity, clientAuthorities: clientAuthorities, context: context)
+        return Loaded(
+            settings: requested, clientAuth: settings.clientAuth, identity: identity, clientAuthorities: clientAuthorities,
+            context: context
+        )
     }
 
     /// Loads `settings` (or the current settings' files again, after they were replaced on disk) and serves them
@@ -59,7 +75,7 @@ public final class TLSServerContext: Sendable {
     public func reload(_ settings: TLSSettings? = nil) -> Result<Void, FlotillaError> {
         let wanted = settings ?? self.settings
         do {
-            let loaded = try Self.load(wanted, role: role)
+            let loaded = try Self.load(wanted, role: role, issuing: issuingAuthorities)
             current.withLockedValue { $0 = loaded }
             return .success(())
         } catch {
@@ -69,6 +85,8 @@ public final class TLSServerContext: Sendable {
 
     public var settings: TLSSettings { current.withLockedValue { $0.settings } }
     public var identity: TLSIdentity { current.withLockedValue { $0.identity } }
+    /// The client authentication in force: `settings.clientAuth`, or `optional` where an issuing CA asks for more.
+    public var clientAuth: TLSSettings.ClientAuth { current.withLockedValue { $0.clientAuth } }
     public var clientAuthorities: [Certificate] { current.withLockedValue { $0.clientAuthorities } }
 
     /// The TLS handler for one new connection, with the context current now.

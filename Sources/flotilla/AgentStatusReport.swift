@@ -1,3 +1,4 @@
+import FleetProtocol
 import FleetAgent
 import FleetServer
 import FleetTLS
@@ -14,8 +15,24 @@ struct AgentStatusReport: Encodable {
     var tlsVerification: String
     var clientCertificate: String?
     var clientCertificateDaysLeft: Int?
+    /// The certificate its Fleet Server issued it, presented in place of `clientCertificate` while valid.
+    var issuedCertificate: IssuedCertificateReport?
     /// The Fleet Server this agent runs, if it runs one.
     var fleetServer: LocalFleetServerReport?
+
+    struct IssuedCertificateReport: Encodable {
+        var subject: String
+        var issuer: String
+        var fingerprint: String
+        var notAfter: String
+        var renewAfter: String
+        var daysLeft: Int
+        var valid: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case subject, issuer, fingerprint, notAfter = "not_after", renewAfter = "renew_after", daysLeft = "days_left", valid
+        }
+    }
 
     struct LocalFleetServerReport: Encodable {
         var listen: String
@@ -42,6 +59,13 @@ struct AgentStatusReport: Encodable {
             clientCertificate = certificate.displayName
             clientCertificateDaysLeft = certificate.daysLeft()
         }
+        if let issued = agent.issuedCredential {
+            issuedCertificate = IssuedCertificateReport(
+                subject: issued.subject, issuer: issued.issuer, fingerprint: issued.fingerprint,
+                notAfter: RFC3339.string(from: issued.notAfter), renewAfter: RFC3339.string(from: issued.renewAfter),
+                daysLeft: issued.daysLeft(), valid: issued.isValid()
+            )
+        }
         if let server = try? agent.localFleetServer {
             let certificate = server.tls.certificate.flatMap { try? CertificateCheck.leaf($0) }
             fleetServer = LocalFleetServerReport(
@@ -56,7 +80,7 @@ struct AgentStatusReport: Encodable {
         Agent \(agentId): \(state)
           Fleet Server:    \(fleetHosts.joined(separator: ", "))
           policy:          \(policyId), revision \(policyRevision)
-          TLS:             verification \(tlsVerification), \(clientCertificate.map { "mutual, client certificate \($0) (\(clientCertificateDaysLeft ?? 0) days left)" } ?? "one-way (no client certificate)")
+          TLS:             verification \(tlsVerification), \(tlsText)
           tags:            \(tags.isEmpty ? "-" : tags.joined(separator: ", "))
         """ + (fleetServer.map { server in
             """
@@ -66,7 +90,21 @@ struct AgentStatusReport: Encodable {
         } ?? "")
     }
 
+    /// How the agent authenticates to Fleet Server, in words.
+    var tlsText: String {
+        if let issued = issuedCertificate, issued.valid {
+            return """
+                mutual, issued certificate \(issued.subject) from \(issued.issuer) (\(issued.daysLeft) days left, renews after \(issued.renewAfter))
+                                   fingerprint \(issued.fingerprint)
+                """
+        }
+        let installed = clientCertificate.map { "mutual, client certificate \($0) (\(clientCertificateDaysLeft ?? 0) days left)" } ?? "one-way (no client certificate)"
+        guard let issued = issuedCertificate else { return installed }
+        return installed + "; the issued certificate expired at \(issued.notAfter) and is renewed at the next check"
+    }
+
     enum CodingKeys: String, CodingKey {
+        case issuedCertificate = "issued_certificate"
         case agentId = "agent_id", state, fleetHosts = "fleet_hosts", policyId = "policy_id", policyRevision = "policy_revision"
         case tags, tlsVerification = "tls_verification", clientCertificate = "client_certificate", clientCertificateDaysLeft = "client_certificate_days_left", fleetServer = "fleet_server"
     }

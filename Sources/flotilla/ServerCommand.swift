@@ -11,7 +11,7 @@ struct Server: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Run a standalone Fleet Server, prepare its store, and manage enrollment tokens.",
-        subcommands: [ServerRun.self, ServerInit.self, ServerTokens.self, ServerServiceTokens.self, ServerAgents.self],
+        subcommands: [ServerRun.self, ServerInit.self, ServerTokens.self, ServerServiceTokens.self, ServerAgents.self, ServerCerts.self],
         defaultSubcommand: ServerRun.self
     )
 }
@@ -61,6 +61,8 @@ struct ServerRun: AsyncParsableCommand {
 
     @OptionGroup(title: "Fleet Server → store") var storeOptions: StoreOptions
 
+    @OptionGroup(title: "Agent certificates (issued from each agent's CSR, renewed before they expire)") var agentCertificates: AgentCertificateOptions
+
     @Option(name: .customLong("certificate-authorities"), help: "CAs that sign agents' client certificates (comma-separated).")
     var certificateAuthorities: [String] = []
 
@@ -95,6 +97,7 @@ struct ServerRun: AsyncParsableCommand {
         }
         try storeOptions.apply(to: &configuration)
         try fleetServer.apply(to: &configuration)
+        try agentCertificates.apply(to: &configuration)
         if !certificateAuthorities.isEmpty { configuration.tls.certificateAuthorities = commaSeparated(certificateAuthorities).map(absolutePath) }
         if !publicURLs.isEmpty { configuration.publicURLs = publicURLs }
         if let pollTimeout {

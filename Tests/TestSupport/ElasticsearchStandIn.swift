@@ -77,6 +77,7 @@ public final class ElasticsearchStandIn: Sendable {
                         try operations.addHandler(tls.makeHandler())
                         try operations.addHandler(TLSEventLogger(logger: logs.logger("tls"), server: tls) { identity in
                             peer.withLockedValue { $0 = identity }
+                            return nil
                         })
                     }
                     try operations.configureHTTPServerPipeline()

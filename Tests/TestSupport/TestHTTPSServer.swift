@@ -29,6 +29,7 @@ public final class TestHTTPSServer: Sendable {
                     try operations.addHandler(tls.makeHandler())
                     try operations.addHandler(TLSEventLogger(logger: logs.logger("tls"), server: tls) { identity in
                         peer.withLockedValue { $0 = identity }
+                        return nil
                     })
                     try operations.configureHTTPServerPipeline()
                     try operations.addHandler(Responder(peer: peer))

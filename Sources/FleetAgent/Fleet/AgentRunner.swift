@@ -16,17 +16,21 @@ public final class AgentRunner: Sendable {
 
     /// The inputs, queues and outputs the policy names; `nil` runs the control path only.
     public let pipeline: DataPipeline?
+    /// Renews the issued client certificate beside the check-ins.
+    public let renewal: CertificateRenewal
 
     public init(vault: AgentVault, logger: Logger, pollTimeout: Double = 300, pipeline: DataPipeline? = nil) {
         self.vault = vault
         self.logger = logger
         self.pollTimeout = pollTimeout
         self.pipeline = pipeline
+        self.renewal = CertificateRenewal(vault: vault, logger: logger)
     }
 
-    /// The connection for `state`, reused while the Fleet host, its TLS and the options stay the same.
+    /// The connection for `state`, reused while the Fleet host, its TLS (the certificate presented included) and the
+    /// options stay the same: a renewed certificate is presented from the next connection on.
     func connection(for state: AgentState) throws(FlotillaError) -> FleetConnection {
-        let key = FleetConnectionCache.Key(url: state.fleetHosts[0], tls: state.fleetTLS, options: state.connection)
+        let key = FleetConnectionCache.Key(url: state.fleetHosts[0], tls: state.presenting(state.fleetTLS), options: state.connection)
         if let cached = connectionCache.withLockedValue({ $0 }), cached.key == key { return cached.connection }
         let connection = try state.fleetConnection()
         connectionCache.withLockedValue { $0 = FleetConnectionCache(key: key, connection: connection) }
@@ -48,9 +52,11 @@ public final class AgentRunner: Sendable {
         let seenRevision = max(state.policyRevision, state.rejectedPolicyRevision ?? 0)
         // The agent is degraded by a refused policy first, then by its worst unit ("output default: ...").
         let worst = await pipeline?.worstUnit()
-        let message = state.rejectionReason ?? worst.map { "\($0.component): \($0.health.message)" } ?? "Running"
+        let renewalFailure = renewal.failure
+        let message = state.rejectionReason ?? renewalFailure ?? worst.map { "\($0.component): \($0.health.message)" } ?? "Running"
+        let healthy = state.rejectionReason == nil && renewalFailure == nil && worst == nil
         let request = CheckinRequest(
-            status: state.rejectionReason == nil && worst == nil ? CheckinStatus.online.rawValue : CheckinStatus.degraded.rawValue,
+            status: healthy ? CheckinStatus.online.rawValue : CheckinStatus.degraded.rawValue,
             message: message, ackToken: state.ackToken,
             localMetadata: AgentMetadata.local(), components: await pipeline?.components(), pollTimeout: formatGoDuration(pollTimeout),
             agentPolicyID: state.policyId, policyRevisionIdx: Int64(seenRevision)
@@ -173,7 +179,7 @@ public final class AgentRunner: Sendable {
         }
         if hosts != state.fleetHosts || tls != state.fleetTLS || options != state.connection {
             do {
-                let trial = try FleetConnection(url: hosts[0], tls: tls, options: options)
+                let trial = try FleetConnection(url: hosts[0], tls: state.presenting(tls), options: options)
                 let status = try await trial.send("GET", "/api/status", timeout: 15)
                 guard status.status == 200 else { throw FlotillaError("\(hosts[0]) answered /api/status with \(status.status)") }
             } catch {
@@ -218,7 +224,16 @@ public final class AgentRunner: Sendable {
         if let pipeline, let state = try? vault.loadEnrolled(), let policy = state.policy {
             await pipeline.apply(policy, hostPassphrasePath: state.fleetTLS.keyPassphrasePath)
         }
-        await checkInUntilStopped()
+        // An agent that was off until its issued certificate expired renews first (with its API key alone), so its
+        // first check-in already presents a certificate.
+        if let state = try? vault.loadEnrolled(), let credential = state.issuedCredential, !credential.isValid() {
+            _ = await renewal.renewOnce(state)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.renewal.run() }
+            await checkInUntilStopped()
+            group.cancelAll()
+        }
         await pipeline?.stop()
     }
 

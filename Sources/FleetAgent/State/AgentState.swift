@@ -33,6 +33,9 @@ public struct AgentState: Codable, Equatable, Sendable {
     /// check-ins so Fleet Server does not send the same revision again and again.
     public var rejectedPolicyRevision: Int?
     public var rejectionReason: String?
+    /// The client certificate the Fleet Server issued from this agent's own key, when it has an agent CA. While
+    /// valid it is what the agent presents to Fleet Server, in place of `fleetTLS`'s certificate.
+    public var issuedCredential: IssuedCredential?
 
     public init(agentId: String, accessAPIKey: String, fleetHosts: [String], fleetTLS: TLSSettings, connection: FleetConnectionOptions = FleetConnectionOptions(), policyId: String, enrolledAt: String, tags: [String]) {
         self.agentId = agentId
@@ -50,7 +53,18 @@ public struct AgentState: Codable, Equatable, Sendable {
     }
 
     /// The connection to the Fleet Server this state points at.
-    public func fleetConnection() throws(FlotillaError) -> FleetConnection {
-        try FleetConnection(url: fleetHosts[0], tls: fleetTLS, options: connection)
+    public func fleetConnection(now: Date = Date()) throws(FlotillaError) -> FleetConnection {
+        try FleetConnection(url: fleetHosts[0], tls: presenting(fleetTLS, now: now), options: connection)
+    }
+
+    /// `tls` with the issued certificate and key in place of its own while that certificate is valid; once it
+    /// expired, `tls` as given (the installed certificate, or none), so the agent can still come back.
+    public func presenting(_ tls: TLSSettings, now: Date = Date()) -> TLSSettings {
+        guard let credential = issuedCredential, credential.isValid(at: now) else { return tls }
+        var settings = tls
+        settings.certificate = credential.certificate
+        settings.key = credential.key
+        settings.keyPassphrasePath = nil
+        return settings
     }
 }

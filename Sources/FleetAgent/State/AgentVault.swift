@@ -19,8 +19,32 @@ public struct AgentVault: Sendable {
 
     public var exists: Bool { FileManager.default.fileExists(atPath: statePath) }
 
-    /// Encrypts and writes `state`, making the key on first use.
+    /// One writer at a time in this process: the check-in loop and certificate renewal both save.
+    static let writing = NSLock()
+
+    /// Encrypts and writes `state`, making the key on first use. An issued certificate saved meanwhile by renewal
+    /// (newer than the one `state` holds, for the same agent) is kept: credentials only move forward.
     public func save(_ state: AgentState) throws(FlotillaError) {
+        Self.writing.lock()
+        defer { Self.writing.unlock() }
+        var state = state
+        if let stored = try? load(), stored.agentId == state.agentId, let newer = stored.issuedCredential,
+           newer.notAfter > state.issuedCredential?.notAfter ?? .distantPast {
+            state.issuedCredential = newer
+        }
+        try write(state)
+    }
+
+    /// Reads, changes and writes the state as one step, so no concurrent save undoes the change.
+    public func update(_ change: (inout AgentState) throws(FlotillaError) -> Void) throws(FlotillaError) {
+        Self.writing.lock()
+        defer { Self.writing.unlock() }
+        var state = try loadEnrolled()
+        try change(&state)
+        try write(state)
+    }
+
+    func write(_ state: AgentState) throws(FlotillaError) {
         let key = try loadOrMakeKey()
         let plain: Data
         do {

@@ -1,0 +1,110 @@
+import FleetProtocol
+import FleetTLS
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// Keeps the agent's issued client certificate fresh, beside the check-in loop and never in its way: once the
+/// Fleet Server's `renew_after` has passed it makes a new key, sends a CSR over a connection of its own
+/// (authenticated with the current certificate), and saves the answer; new connections present the new certificate
+/// while open ones, a waiting long poll among them, carry on with the old one, which stays valid until it expires.
+///
+/// A failure is retried with backoff and reported (the check-in turns degraded with the reason and the days left);
+/// it never stops the agent while the current certificate is valid. An agent whose certificate expired while it
+/// was off asks with its API key alone, which its Fleet Server allows within a grace period.
+public final class CertificateRenewal: Sendable {
+    let vault: AgentVault
+    let logger: Logger
+    /// Why the last renewal failed, for the check-in's message; nil while all is well.
+    let problem = NIOLockedValueBox<String?>(nil)
+    /// How long to wait before asking a Fleet Server that issues no certificates again.
+    static let quietRetry: Double = 6 * 3600
+
+    public init(vault: AgentVault, logger: Logger) {
+        self.vault = vault
+        self.logger = logger
+    }
+
+    /// The reason renewal is failing, with the days the current certificate has left.
+    public var failure: String? { problem.withLockedValue { $0 } }
+
+    /// Renews whenever due, until cancelled.
+    public func run() async {
+        var backoff = Backoff(initial: 1, maximum: 600)
+        while !Task.isCancelled {
+            guard let state = try? vault.loadEnrolled(), !state.unenrolled else { return }
+            let wait: Double
+            if let credential = state.issuedCredential {
+                // Re-read at least every minute: a re-enrolment or a renewal elsewhere changes what is due.
+                wait = min(60, credential.renewAfter.timeIntervalSinceNow)
+            } else {
+                wait = 0
+            }
+            if wait > 0 {
+                try? await Task.sleep(for: .seconds(wait))
+                continue
+            }
+            switch await renewOnce(state) {
+            case .renewed:
+                backoff.reset()
+            case .notIssuing:
+                // A Fleet Server without an agent CA: nothing to do, ask again now and then.
+                try? await Task.sleep(for: .seconds(Self.quietRetry))
+            case .failed:
+                try? await Task.sleep(for: .seconds(backoff.next()))
+            }
+        }
+    }
+
+    enum Outcome { case renewed, notIssuing, failed }
+
+    /// One renewal: a fresh key, a CSR, the answer saved in the encrypted state.
+    func renewOnce(_ state: AgentState, now: Date = Date()) async -> Outcome {
+        let keyPair = AgentKeyPair()
+        let credential = state.issuedCredential
+        do {
+            let connection = try state.fleetConnection(now: now)
+            let body = try JSONEncoder().encode(CertificateRequest(csr: try keyPair.csrPEM(commonName: state.agentId)))
+            let answer = try await connection.send(
+                "POST", FleetAPIPath.certificate(agentID: state.agentId), body: body, authorization: "ApiKey \(state.accessAPIKey)",
+                timeout: 30
+            )
+            if answer.status == 404, credential == nil {
+                return .notIssuing
+            }
+            guard answer.status == 200 else {
+                throw FlotillaError("Fleet Server refused it (\(answer.status)): \(answer.message)")
+            }
+            guard let issued = try? JSONDecoder().decode(IssuedCertificate.self, from: answer.body) else {
+                throw FlotillaError("Fleet Server answered the certificate renewal with something this agent cannot read")
+            }
+            let renewed = try IssuedCredential(issued, keyPair: keyPair, agentId: state.agentId)
+            try vault.update { current in
+                guard current.agentId == state.agentId else { return }
+                current.issuedCredential = renewed
+            }
+            problem.withLockedValue { $0 = nil }
+            logger.info("Renewed this agent's client certificate", metadata: [
+                "not_after": "\(RFC3339.string(from: renewed.notAfter))", "renew_after": "\(RFC3339.string(from: renewed.renewAfter))",
+            ])
+            return .renewed
+        } catch {
+            let reason = Self.describe(error, credential: credential, now: now)
+            problem.withLockedValue { $0 = reason }
+            logger.warning("\(reason)")
+            return .failed
+        }
+    }
+
+    /// The sentence the agent logs and reports: what failed, and how long the current certificate still holds.
+    static func describe(_ error: any Error, credential: IssuedCredential?, now: Date) -> String {
+        let what = (error as? FlotillaError)?.message ?? "\(error)"
+        guard let credential else { return "Could not get a client certificate: \(what)" }
+        if credential.isValid(at: now) {
+            let days = credential.daysLeft(at: now)
+            let left = days >= 1 ? "\(days) day\(days == 1 ? "" : "s")" : "less than a day"
+            return "Certificate renewal failed: \(what); the current certificate is valid for \(left) more (until \(RFC3339.string(from: credential.notAfter)))"
+        }
+        return "The client certificate expired at \(RFC3339.string(from: credential.notAfter)) and could not be renewed: \(what)"
+    }
+}
