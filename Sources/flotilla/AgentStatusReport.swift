@@ -27,10 +27,11 @@ struct AgentStatusReport: Encodable {
         var notAfter: String
         var renewAfter: String
         var daysLeft: Int
+        var left: String
         var valid: Bool
 
         enum CodingKeys: String, CodingKey {
-            case subject, issuer, fingerprint, notAfter = "not_after", renewAfter = "renew_after", daysLeft = "days_left", valid
+            case subject, issuer, fingerprint, notAfter = "not_after", renewAfter = "renew_after", daysLeft = "days_left", left, valid
         }
     }
 
@@ -63,7 +64,7 @@ struct AgentStatusReport: Encodable {
             issuedCertificate = IssuedCertificateReport(
                 subject: issued.subject, issuer: issued.issuer, fingerprint: issued.fingerprint,
                 notAfter: RFC3339.string(from: issued.notAfter), renewAfter: RFC3339.string(from: issued.renewAfter),
-                daysLeft: issued.daysLeft(), valid: issued.isValid()
+                daysLeft: issued.daysLeft(), left: TimeLeft.phrase(until: issued.notAfter), valid: issued.isValid()
             )
         }
         if let server = try? agent.localFleetServer {
@@ -94,7 +95,7 @@ struct AgentStatusReport: Encodable {
     var tlsText: String {
         if let issued = issuedCertificate, issued.valid {
             return """
-                mutual, issued certificate \(issued.subject) from \(issued.issuer) (\(issued.daysLeft) days left, renews after \(issued.renewAfter))
+                mutual, issued certificate \(issued.subject) from \(issued.issuer) (\(issued.left), renews after \(issued.renewAfter))
                                    fingerprint \(issued.fingerprint)
                 """
         }

@@ -36,7 +36,7 @@ struct ServerAgents: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke an agent's API key: its next request gets 401.")
+        static let configuration = CommandConfiguration(abstract: "Revoke an agent's API key and the certificates issued to it: Fleet Servers close its connections.")
 
         @OptionGroup var storeOptions: StoreOptions
 
@@ -48,7 +48,7 @@ struct ServerAgents: AsyncParsableCommand {
                 guard try await store.agent(id: id) != nil else { throw FlotillaError("There is no agent \(id)", hint: "list agents with flotilla server agents list") }
                 try await store.revokeAgentKey(agentId: id)
             }
-            print("Revoked the API key of agent \(id).")
+            print("Revoked the API key and the issued certificates of agent \(id); Fleet Servers on this store close its connections.")
         }
     }
 

@@ -22,12 +22,14 @@ struct ServerCerts: AsyncParsableCommand {
         var fingerprint: String
         var notAfter: String
         var daysLeft: Int
+        /// "29 days left", "40 seconds left", "expired".
+        var left: String
         /// The file it was read from, or the agent it was issued to.
         var source: String
         var revoked: Bool
 
         enum CodingKeys: String, CodingKey {
-            case use, subject, issuer, fingerprint, notAfter = "not_after", daysLeft = "days_left", source, revoked
+            case use, subject, issuer, fingerprint, notAfter = "not_after", daysLeft = "days_left", left, source, revoked
         }
 
         init(use: String, certificate: Certificate, source: String) {
@@ -37,6 +39,7 @@ struct ServerCerts: AsyncParsableCommand {
             fingerprint = certificate.sha256Fingerprint
             notAfter = ISO8601DateFormatter().string(from: certificate.notValidAfter)
             daysLeft = certificate.daysLeft()
+            left = TimeLeft.phrase(until: certificate.notValidAfter)
             self.source = source
             revoked = false
         }
@@ -48,6 +51,7 @@ struct ServerCerts: AsyncParsableCommand {
             fingerprint = record.fingerprint
             notAfter = ISO8601DateFormatter().string(from: record.notAfter)
             daysLeft = Int((record.notAfter.timeIntervalSinceNow / 86_400).rounded(.down))
+            left = TimeLeft.phrase(until: record.notAfter)
             source = "agent \(record.agentId)"
             revoked = record.revokedAt != nil
         }
@@ -93,7 +97,7 @@ struct ServerCerts: AsyncParsableCommand {
                 return
             }
             for entry in entries {
-                let state = entry.revoked ? "revoked" : entry.daysLeft < 0 ? "EXPIRED" : "\(entry.daysLeft) days left"
+                let state = entry.revoked ? "revoked" : entry.left == "expired" ? "EXPIRED" : entry.left
                 print("\(entry.use): \(entry.subject), issued by \(entry.issuer), \(state) (until \(entry.notAfter))")
                 print("    sha256 \(entry.fingerprint)  \(entry.source)")
             }

@@ -18,12 +18,13 @@ import Testing
         var certs: String { directory.file("certs") }
         func cert(_ name: String) -> String { "\(certs)/\(name)" }
 
-        init(clientAuth: String, extraConfiguration: String = "") async throws {
+        init(clientAuth: String, extraConfiguration: String = "", extraArguments: [String] = []) async throws {
             let port = try FreePort.onLoopback()
             // Policies name this server as agents reach it, so an agent's Fleet host stays what it enrolled with.
             let publicURL = ["--public-url", "https://localhost:\(port)"]
             directory = TemporaryDirectory("flotilla-e2e")
             let flotilla = ProcessRunner.flotillaBinary
+            let certsDirectory = directory.file("certs")
             let made = try await ProcessRunner.run(flotilla, ["certs", "init", directory.file("certs")])
             guard made.status == 0 else { throw FlotillaError("certs init failed: \(made.output)") }
             let initialized = try await ProcessRunner.run(flotilla, [
@@ -38,7 +39,7 @@ import Testing
                 "--fleet-server-cert", "\(directory.file("certs"))/fleet-cert.crt", "--fleet-server-cert-key", "\(directory.file("certs"))/fleet-cert.key",
                 "--certificate-authorities", "\(directory.file("certs"))/agent-ca.crt", "--fleet-server-client-auth", clientAuth,
                 "--fleet-server-host", "127.0.0.1", "--fleet-server-port", "\(port)",
-            ] + publicURL)
+            ] + publicURL + extraArguments.map { $0.replacingOccurrences(of: "{certs}", with: certsDirectory) })
             _ = try await process.line(containing: "Fleet Server listening on https://")
             self.port = port
         }

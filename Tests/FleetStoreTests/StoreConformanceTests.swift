@@ -203,4 +203,42 @@ import Testing
         try await store.close()
         try await other.close()
     }
+
+    @Test(arguments: Kind.allCases) func issuedCertificatesAreListedAndRevokedWithTheirAgentEverywhere(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        let heard = LockedBox<[StoreChange]>([])
+        store.changes.listen { change in heard.withLock { $0.append(change) } }
+        let watcher = Task { await store.run() }
+        defer { watcher.cancel() }
+        try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        try await store.createAgent(agent("a1"))
+        try await store.createAgent(agent("a2"))
+        let now = Date()
+        func issued(_ fingerprint: String, _ agentId: String, lifetime: TimeInterval = 3_600, at: TimeInterval = 0) -> IssuedCertificateRecord {
+            IssuedCertificateRecord(
+                fingerprint: fingerprint, agentId: agentId, serial: "01", subject: agentId, issuer: "Flotilla Agent CA",
+                notBefore: now, notAfter: now.addingTimeInterval(lifetime), issuedAt: now.addingTimeInterval(at)
+            )
+        }
+        try await store.recordIssuedCertificate(issued("f1", "a1"))
+        try await store.recordIssuedCertificate(issued("f2", "a1", at: 1))
+        try await store.recordIssuedCertificate(issued("f3", "a2"))
+        try await store.recordIssuedCertificate(issued("old", "a1", lifetime: -60, at: -120))
+        #expect(try await store.issuedCertificates(agentId: "a1").map(\.fingerprint) == ["f2", "f1", "old"])
+        #expect(try await store.issuedCertificates(agentId: nil).count == 4)
+        #expect(try await store.revokedCertificateFingerprints(now: now).isEmpty)
+
+        // Revoked through the other handle (the CLI, another Fleet Server): this one hears of it and lists them.
+        try await other.revokeAgentKey(agentId: "a1")
+        #expect(await eventually(within: 20) { heard.withLock { $0.contains(.revocation) } })
+        // An expired certificate needs no refusing; the other agent's stay valid.
+        #expect(try await store.revokedCertificateFingerprints(now: now) == ["f1", "f2"])
+        #expect(try await store.issuedCertificates(agentId: "a1").allSatisfy { $0.revokedAt != nil })
+        #expect(try await store.issuedCertificates(agentId: "a2").first?.revokedAt == nil)
+        try await store.markUnenrolled(agentId: "a2", at: now)
+        #expect(try await store.revokedCertificateFingerprints(now: now) == ["f1", "f2", "f3"])
+        watcher.cancel()
+        try await store.close()
+        try await other.close()
+    }
 }

@@ -101,9 +101,8 @@ public final class CertificateRenewal: Sendable {
         let what = (error as? FlotillaError)?.message ?? "\(error)"
         guard let credential else { return "Could not get a client certificate: \(what)" }
         if credential.isValid(at: now) {
-            let days = credential.daysLeft(at: now)
-            let left = days >= 1 ? "\(days) day\(days == 1 ? "" : "s")" : "less than a day"
-            return "Certificate renewal failed: \(what); the current certificate is valid for \(left) more (until \(RFC3339.string(from: credential.notAfter)))"
+            let left = TimeLeft.phrase(until: credential.notAfter, now: now)
+            return "Certificate renewal failed: \(what); the current certificate has \(left) (until \(RFC3339.string(from: credential.notAfter)))"
         }
         return "The client certificate expired at \(RFC3339.string(from: credential.notAfter)) and could not be renewed: \(what)"
     }
