@@ -69,6 +69,7 @@ let package = Package(
             name: "FleetStore",
             dependencies: [
                 "FleetTLS",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

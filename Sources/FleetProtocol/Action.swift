@@ -117,6 +117,8 @@ public enum ActionType: String, Sendable, Codable, Equatable, Hashable, CaseIter
     case requestDiagnostics = "REQUEST_DIAGNOSTICS"
     case migrate = "MIGRATE"
     case privilegeLevelChange = "PRIVILEGE_LEVEL_CHANGE"
+    /// Flotilla's addition: renew the issued client certificate now (an agent CA rotation moving every agent on).
+    case certificateRenew = "CERTIFICATE_RENEW"
 }
 
 /// `data` of a POLICY_CHANGE action. The policy stays raw JSON: the server only relays it

@@ -8,7 +8,7 @@ import X509
 extension AgentAPI {
     /// Whether requests after enrollment must carry a client certificate: with an agent CA, unless turned off.
     var requiresClientCertificate: Bool {
-        issuer != nil && configuration.agentCertificates?.requireAfterEnrollment == true
+        authority != nil && configuration.agentCertificates?.requireAfterEnrollment == true
     }
 
     /// The agent whose API key the request carries, for the agent in its path, once its client certificate passed
@@ -40,8 +40,8 @@ extension AgentAPI {
 
     /// Signs a certificate for `agentId` from `csr` and records it in the store, so every Fleet Server can revoke it.
     /// Fails with 400 for a CSR that is not valid, before anything is written.
-    func signCertificate(csr: String, for agentId: String) throws -> (certificate: Certificate, answer: IssuedCertificate) {
-        guard let issuer else {
+    func signCertificate(csr: String, for agentId: String) throws -> (certificate: Certificate, issuer: String, answer: IssuedCertificate) {
+        guard let issuer = authority?.issuer else {
             throw APIError(.notFound, "This Fleet Server issues no agent certificates: it has no agent CA (agent_certificates, --agent-ca)")
         }
         let certificate: Certificate
@@ -51,14 +51,15 @@ extension AgentAPI {
             certificate: pem, notAfter: RFC3339.string(from: certificate.notValidAfter),
             renewAfter: RFC3339.string(from: issuer.renewAfter(certificate))
         )
-        return (certificate, answer)
+        return (certificate, issuer.authority.certificate.sha256Fingerprint, answer)
     }
 
     /// Keeps an issued certificate in the store's list.
-    func recordIssued(_ certificate: Certificate, for agentId: String) async throws {
+    func recordIssued(_ certificate: Certificate, by issuerFingerprint: String, for agentId: String) async throws {
         try await store.recordIssuedCertificate(IssuedCertificateRecord(
             fingerprint: certificate.sha256Fingerprint, agentId: agentId, serial: certificate.serialNumber.description,
-            subject: certificate.displayName, issuer: certificate.issuerDisplayName, notBefore: certificate.notValidBefore,
+            subject: certificate.displayName, issuer: certificate.issuerDisplayName,
+            issuerFingerprint: issuerFingerprint, notBefore: certificate.notValidBefore,
             notAfter: certificate.notValidAfter
         ))
     }

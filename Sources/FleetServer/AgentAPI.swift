@@ -14,7 +14,7 @@ public struct AgentAPI: Sendable {
     let peers: PeerIdentityMiddleware
     let configuration: FleetServerConfiguration
     /// Signs agents' certificates from their CSRs; nil when no agent CA is configured.
-    let issuer: AgentCertificateIssuer?
+    let authority: AgentCertificateAuthority?
     let revocations: RevocationList
     let enrollLimiter: RateLimiter
     let checkinLimiter: RateLimiter
@@ -36,9 +36,9 @@ public struct AgentAPI: Sendable {
 
     init(
         store: any Store, hub: CheckinHub, batcher: CheckinBatcher, peers: PeerIdentityMiddleware, configuration: FleetServerConfiguration,
-        issuer: AgentCertificateIssuer?, revocations: RevocationList, problems: [LockedBox<FlotillaError?>], logger: Logger
+        authority: AgentCertificateAuthority?, revocations: RevocationList, problems: [LockedBox<FlotillaError?>], logger: Logger
     ) {
-        self.issuer = issuer
+        self.authority = authority
         self.revocations = revocations
         self.store = store
         self.problems = problems

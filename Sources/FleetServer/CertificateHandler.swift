@@ -13,8 +13,8 @@ extension AgentAPI {
         let body = try await request.decodeJSON(CertificateRequest.self, context: context)
         let presented = context.peer?.fingerprint != nil
         if !presented { try await checkRenewalWithoutCertificate(agent) }
-        let (certificate, answer) = try signCertificate(csr: body.csr, for: agent.id)
-        try await recordIssued(certificate, for: agent.id)
+        let (certificate, issuer, answer) = try signCertificate(csr: body.csr, for: agent.id)
+        try await recordIssued(certificate, by: issuer, for: agent.id)
         let over = presented ? "over mutual TLS" : "over its API key alone (it presented no valid certificate)"
         logger.info("Renewed the client certificate of agent \(agent.id) \(over)", metadata: ["not_after": "\(answer.notAfter)"])
         return try .json(answer)

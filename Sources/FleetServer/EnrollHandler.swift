@@ -28,7 +28,7 @@ extension AgentAPI {
             }
         }
         // The CSR is checked and signed before the token is used, so a bad one costs no use and writes nothing.
-        let issued = try body.csr.flatMap { csr in issuer == nil ? nil : try signCertificate(csr: csr, for: agentId) }
+        let issued = try body.csr.flatMap { csr in authority == nil ? nil : try signCertificate(csr: csr, for: agentId) }
         guard try await store.useEnrollmentToken(id: token.id) else {
             throw APIError.unauthorized("The enrollment token \(token.name) has no uses left")
         }
@@ -45,7 +45,7 @@ extension AgentAPI {
             certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter
         )
         if existing == nil { try await store.createAgent(record) } else { try await store.replaceAgent(record) }
-        if let issued { try await recordIssued(issued.certificate, for: agentId) }
+        if let issued { try await recordIssued(issued.certificate, by: issued.issuer, for: agentId) }
         logger.info("Enrolled agent", metadata: [
             "agent": "\(agentId)", "policy": "\(token.policyId)", "client_certificate": "\(identity?.subject ?? "none")",
             "issued_certificate": "\(issued?.answer.notAfter ?? "none")",

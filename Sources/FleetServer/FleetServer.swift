@@ -17,8 +17,10 @@ public final class FleetServer: Sendable {
     let hub = CheckinHub()
     /// Each connection's client certificate; a revoked one is refused at its handshake.
     let identities: PeerIdentities
-    /// Signs agents' certificates, when the configuration names an agent CA.
-    public let issuer: AgentCertificateIssuer?
+    /// Signs agents' certificates, when the configuration names an agent CA; follows the store's CA rotation.
+    let authority: AgentCertificateAuthority?
+    /// The CA that signs agents' certificates now.
+    public var issuer: AgentCertificateIssuer? { authority?.issuer }
     let revocations = RevocationList()
     let batcher: CheckinBatcher
     let logger: Logger
@@ -40,16 +42,16 @@ public final class FleetServer: Sendable {
     public init(configuration: FleetServerConfiguration, logger: Logger) async throws(FlotillaError) {
         self.configuration = configuration
         self.logger = logger
-        let issuer = try configuration.agentCertificates?.issuer()
-        if issuer != nil, configuration.insecureHTTP {
+        let authority = try configuration.agentCertificates.map { settings throws(FlotillaError) in try AgentCertificateAuthority(settings: settings) }
+        if authority != nil, configuration.insecureHTTP {
             throw FlotillaError("An agent CA needs TLS: agents' certificates cannot be checked over plain HTTP", hint: "remove --insecure-http or the agent CA")
         }
-        self.issuer = issuer
+        self.authority = authority
         if configuration.insecureHTTP {
             tls = nil
         } else {
             // The agent CA's certificates are trusted as client certificates whatever the client CAs say.
-            tls = try TLSServerContext(settings: configuration.tls, role: "Fleet Server", issuingAuthorities: issuer?.trustedChain ?? [])
+            tls = try TLSServerContext(settings: configuration.tls, role: "Fleet Server", issuingAuthorities: authority?.initialTrust ?? [])
         }
         let revocations = self.revocations
         identities = PeerIdentities(refusal: { revocations.refusal($0) })
@@ -59,6 +61,11 @@ public final class FleetServer: Sendable {
             throw problem
         }
         self.store = store
+        if let authority, let rotation = try? await store.agentCARotation() {
+            do { try authority.apply(rotation, to: tls) } catch {
+                logger.error("Agent CA rotation not followed: \(error.description)")
+            }
+        }
         await revocations.refresh(from: store, logger: logger)
         batcher = CheckinBatcher(store: store, interval: .seconds(configuration.checkinFlushSeconds), logger: logger)
         store.changes.listen { [hub] change in hub.handle(change) }
@@ -109,7 +116,7 @@ public final class FleetServer: Sendable {
             header: try configuration.clientCertificateHeaderName(), tls: tls, logger: logger
         )
         AgentAPI(
-            store: store, hub: hub, batcher: batcher, peers: peers, configuration: configuration, issuer: issuer,
+            store: store, hub: hub, batcher: batcher, peers: peers, configuration: configuration, authority: authority,
             revocations: revocations, problems: [listenerProblem, storeLinkProblem], logger: logger
         ).addRoutes(to: router)
         if configuration.insecureHTTP {
@@ -198,6 +205,9 @@ public final class FleetServer: Sendable {
                 group.addTask { await server.store.run() }
                 group.addTask { await server.watchServiceToken() }
                 group.addTask { await server.followOwnPolicy() }
+                if let authority = server.authority {
+                    group.addTask { await authority.follow(server.store, tls: server.tls, logger: server.logger) }
+                }
                 try? await ServiceLifecycle.gracefulShutdown()
                 server.hub.shutdown()
                 group.cancelAll()

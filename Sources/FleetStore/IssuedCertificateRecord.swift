@@ -9,6 +9,8 @@ public struct IssuedCertificateRecord: Sendable, Equatable {
     public var serial: String
     public var subject: String
     public var issuer: String
+    /// Hex SHA-256 of the CA certificate that signed it: which CA an agent is on during a rotation.
+    public var issuerFingerprint: String
     public var notBefore: Date
     public var notAfter: Date
     public var issuedAt: Date
@@ -16,7 +18,8 @@ public struct IssuedCertificateRecord: Sendable, Equatable {
     public var revokedAt: Date?
 
     public init(
-        fingerprint: String, agentId: String, serial: String, subject: String, issuer: String, notBefore: Date,
+        fingerprint: String, agentId: String, serial: String, subject: String, issuer: String, issuerFingerprint: String = "",
+        notBefore: Date,
         notAfter: Date, issuedAt: Date = Date(), revokedAt: Date? = nil
     ) {
         self.fingerprint = fingerprint
@@ -24,6 +27,7 @@ public struct IssuedCertificateRecord: Sendable, Equatable {
         self.serial = serial
         self.subject = subject
         self.issuer = issuer
+        self.issuerFingerprint = issuerFingerprint
         self.notBefore = notBefore
         self.notAfter = notAfter
         self.issuedAt = issuedAt

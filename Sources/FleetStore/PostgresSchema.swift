@@ -66,7 +66,7 @@ enum PostgresSchema {
             """
             CREATE TABLE agent_certificates (
               fingerprint TEXT PRIMARY KEY, agent_id TEXT NOT NULL, serial TEXT NOT NULL, subject TEXT NOT NULL,
-              issuer TEXT NOT NULL, not_before TIMESTAMPTZ NOT NULL, not_after TIMESTAMPTZ NOT NULL,
+              issuer TEXT NOT NULL, issuer_fingerprint TEXT NOT NULL, not_before TIMESTAMPTZ NOT NULL, not_after TIMESTAMPTZ NOT NULL,
               issued_at TIMESTAMPTZ NOT NULL, revoked_at TIMESTAMPTZ)
             """,
             "CREATE INDEX agent_certificates_by_agent ON agent_certificates (agent_id, issued_at)",

@@ -324,9 +324,10 @@ public final class PostgresStore: Store {
 
     public func recordIssuedCertificate(_ certificate: IssuedCertificateRecord) async throws {
         try await execute("""
-            INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, not_before, not_after, issued_at, revoked_at)
+            INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, issuer_fingerprint, not_before,
+              not_after, issued_at, revoked_at)
             VALUES (\(certificate.fingerprint), \(certificate.agentId), \(certificate.serial), \(certificate.subject),
-              \(certificate.issuer), \(certificate.notBefore), \(certificate.notAfter), \(certificate.issuedAt), \(certificate.revokedAt))
+              \(certificate.issuer), \(certificate.issuerFingerprint), \(certificate.notBefore), \(certificate.notAfter), \(certificate.issuedAt), \(certificate.revokedAt))
             """)
     }
 
@@ -497,7 +498,8 @@ extension IssuedCertificateRecord {
         self.init(
             fingerprint: try row["fingerprint"].decode(String.self), agentId: try row["agent_id"].decode(String.self),
             serial: try row["serial"].decode(String.self), subject: try row["subject"].decode(String.self),
-            issuer: try row["issuer"].decode(String.self), notBefore: try row["not_before"].decode(Date.self),
+            issuer: try row["issuer"].decode(String.self), issuerFingerprint: try row["issuer_fingerprint"].decode(String.self),
+            notBefore: try row["not_before"].decode(Date.self),
             notAfter: try row["not_after"].decode(Date.self), issuedAt: try row["issued_at"].decode(Date.self),
             revokedAt: try row["revoked_at"].decode(Date?.self)
         )

@@ -53,7 +53,7 @@ enum SQLiteSchema {
             try db.execute(sql: """
                 CREATE TABLE agent_certificates (
                   fingerprint TEXT PRIMARY KEY, agent_id TEXT NOT NULL, serial TEXT NOT NULL, subject TEXT NOT NULL,
-                  issuer TEXT NOT NULL, not_before DATETIME NOT NULL, not_after DATETIME NOT NULL,
+                  issuer TEXT NOT NULL, issuer_fingerprint TEXT NOT NULL, not_before DATETIME NOT NULL, not_after DATETIME NOT NULL,
                   issued_at DATETIME NOT NULL, revoked_at DATETIME);
                 CREATE INDEX agent_certificates_by_agent ON agent_certificates (agent_id, issued_at);
                 """)
@@ -114,7 +114,7 @@ extension IssuedCertificateRecord {
     init(row: Row) {
         self.init(
             fingerprint: row["fingerprint"], agentId: row["agent_id"], serial: row["serial"], subject: row["subject"],
-            issuer: row["issuer"], notBefore: row["not_before"], notAfter: row["not_after"], issuedAt: row["issued_at"],
+            issuer: row["issuer"], issuerFingerprint: row["issuer_fingerprint"], notBefore: row["not_before"], notAfter: row["not_after"], issuedAt: row["issued_at"],
             revokedAt: row["revoked_at"]
         )
     }

@@ -225,12 +225,13 @@ public final class SQLiteStore: Store {
         try await pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, not_before, not_after, issued_at, revoked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, issuer_fingerprint, not_before,
+                      not_after, issued_at, revoked_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     certificate.fingerprint, certificate.agentId, certificate.serial, certificate.subject, certificate.issuer,
-                    certificate.notBefore, certificate.notAfter, certificate.issuedAt, certificate.revokedAt,
+                    certificate.issuerFingerprint, certificate.notBefore, certificate.notAfter, certificate.issuedAt, certificate.revokedAt,
                 ]
             )
         }

@@ -4,6 +4,14 @@ import NIOPosix
 import NIOSSL
 import X509
 
+extension HandshakeDiagnosis {
+    /// Whether `error` says the server refused this client's own certificate (untrusted, expired, bad): the
+    /// sentences above name it "this client's certificate", and only those do.
+    public static func refusedOwnCertificate(_ error: FlotillaError) -> Bool {
+        error.message.contains("this client's certificate")
+    }
+}
+
 /// Turns TLS failures into one sentence that says who refused whom and why, in place of BoringSSL's codes.
 public enum HandshakeDiagnosis {
     /// A client's view: connecting to `server` ("Fleet Server at fleet.example.com:8220") failed with `error`.

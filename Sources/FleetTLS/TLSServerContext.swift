@@ -23,19 +23,19 @@ public final class TLSServerContext: Sendable {
     public let role: String
     /// CAs trusted for client certificates whatever the settings say: the CA this server issues agents'
     /// certificates with. Kept across reloads, so a console's `server.ssl` never drops them.
-    let issuingAuthorities: [Certificate]
+    let issuing: NIOLockedValueBox<(authorities: [Certificate], excluded: [Certificate])>
 
     /// - Parameters:
     ///   - issuingAuthorities: CAs whose client certificates are always accepted (the agent CA); with any, a server
     ///     whose settings say `client_auth: none` asks for client certificates (`optional`).
     public init(settings: TLSSettings, role: String = "Fleet Server", issuingAuthorities: [Certificate] = []) throws(FlotillaError) {
         self.role = role
-        self.issuingAuthorities = issuingAuthorities
-        self.current = NIOLockedValueBox(try Self.load(settings, role: role, issuing: issuingAuthorities))
+        self.issuing = NIOLockedValueBox((issuingAuthorities, []))
+        self.current = NIOLockedValueBox(try Self.load(settings, role: role, issuing: issuingAuthorities, excluded: []))
     }
 
     /// Loads and checks everything; nothing is served from a half-loaded state.
-    static func load(_ settings: TLSSettings, role: String, issuing: [Certificate]) throws(FlotillaError) -> Loaded {
+    static func load(_ settings: TLSSettings, role: String, issuing: [Certificate], excluded: [Certificate]) throws(FlotillaError) -> Loaded {
         guard let identity = try TLSIdentity.load(from: settings, role: "\(role) certificate") else {
             throw FlotillaError("The \(role) has no certificate", hint: "set its certificate and key, or use flotilla certs init to make them")
         }
@@ -43,6 +43,8 @@ public final class TLSServerContext: Sendable {
         var settings = settings
         var clientAuthorities = try CertificateFiles.loadAuthorities(settings.certificateAuthorities, role: "\(role) client CA")
         for authority in issuing where !clientAuthorities.contains(authority) { clientAuthorities.append(authority) }
+        // A retired CA is no longer trusted, even where the settings still list it.
+        clientAuthorities.removeAll { excluded.contains($0) }
         if !issuing.isEmpty, settings.clientAuth == .none { settings.clientAuth = .optional }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: [], privateKey: .privateKey(identity.key.nio))
         identity.apply(to: &configuration)
@@ -75,12 +77,26 @@ public final class TLSServerContext: Sendable {
     public func reload(_ settings: TLSSettings? = nil) -> Result<Void, FlotillaError> {
         let wanted = settings ?? self.settings
         do {
-            let loaded = try Self.load(wanted, role: role, issuing: issuingAuthorities)
+            let (authorities, excluded) = issuing.withLockedValue { $0 }
+            let loaded = try Self.load(wanted, role: role, issuing: authorities, excluded: excluded)
             current.withLockedValue { $0 = loaded }
             return .success(())
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Trusts `authorities` as issuers of client certificates (and no longer `excluded`), from the next connection
+    /// on: an agent CA rotation moving on. On failure the previous context stays in use.
+    @discardableResult
+    public func setIssuingAuthorities(_ authorities: [Certificate], excluding excluded: [Certificate] = []) -> Result<Void, FlotillaError> {
+        let before = issuing.withLockedValue { state in
+            defer { state = (authorities, excluded) }
+            return state
+        }
+        let result = reload()
+        if case .failure = result { issuing.withLockedValue { $0 = before } }
+        return result
     }
 
     public var settings: TLSSettings { current.withLockedValue { $0.settings } }

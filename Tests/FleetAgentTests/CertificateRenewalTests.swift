@@ -51,7 +51,6 @@ import Testing
 
     @Test func aShortLivedCertificateIsRenewedWhileTheLongPollWaits() async throws {
         let fleet = try await fleet(validity: "9s")
-        defer { Task { await fleet.stop() } }
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let vault = AgentVault(directory: directory.path)
@@ -66,7 +65,9 @@ import Testing
         try await fleet.store.savePolicy(policy)
         let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: 300)
         let running = Task { await runner.run() }
-        defer { running.cancel() }
+        // The agent stops before the server: a server cancelled while agents still connect drops connections it
+        // accepted but had not begun to serve, which NIO treats as a programming error.
+        defer { Task { running.cancel(); await running.value; await fleet.stop() } }
 
         // The first check-in takes the policy; the second waits.
         #expect(await eventually(within: 30) { (try? vault.load())?.policyRevision ?? 0 > 0 && fleet.server.waitingCheckins == 1 })

@@ -106,9 +106,16 @@ public final class TestFleetServer: Sendable {
         return await waiter.value
     }
 
+    /// Stops as SIGTERM does (a cancelled Hummingbird server drops connections it accepted but had not begun to
+    /// serve, which NIO treats as a programming error); cancelled if the graceful stop takes over 20 s.
     public func stop() async {
-        task.cancel()
+        await server.stop()
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(20))
+            task.cancel()
+        }
         _ = try? await task.value
+        timer.cancel()
         directory.remove()
     }
 }

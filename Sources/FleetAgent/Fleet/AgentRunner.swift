@@ -93,6 +93,9 @@ public final class AgentRunner: Sendable {
             case .policyReassign:
                 // Nothing to do yet: the new policy follows as a POLICY_CHANGE on the next check-in.
                 break
+            case .certificateRenew:
+                // Beside the check-ins, at once; the Fleet Server paces a whole fleet renewing (429, Retry-After).
+                renewal.renewNow()
             default:
                 error = "This agent does not support \(action.type) actions"
             }
@@ -245,6 +248,11 @@ public final class AgentRunner: Sendable {
                 backoff.reset()
             } catch {
                 if Task.isCancelled { return }  // stopping: the failure is the stop itself
+                // A Fleet Server that refuses the issued certificate (its CA retired while this agent was away) is
+                // asked for a new one at once.
+                if HandshakeDiagnosis.refusedOwnCertificate(error), (try? vault.loadEnrolled())?.issuedCredential != nil {
+                    renewal.renewNow()
+                }
                 let delay = backoff.next()
                 logger.warning("\(error.description); retrying in \(Int(delay)) s")
                 try? await Task.sleep(for: .seconds(delay))

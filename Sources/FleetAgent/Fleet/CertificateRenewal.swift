@@ -19,6 +19,9 @@ public final class CertificateRenewal: Sendable {
     let problem = NIOLockedValueBox<String?>(nil)
     /// How long to wait before asking a Fleet Server that issues no certificates again.
     static let quietRetry: Double = 6 * 3600
+    /// Set by `renewNow()`: renew at once, whatever `renew_after` says.
+    let forced = NIOLockedValueBox(false)
+    let nudges = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     public init(vault: AgentVault, logger: Logger) {
         self.vault = vault
@@ -28,30 +31,53 @@ public final class CertificateRenewal: Sendable {
     /// The reason renewal is failing, with the days the current certificate has left.
     public var failure: String? { problem.withLockedValue { $0 } }
 
+    /// Renews at once (a CERTIFICATE_RENEW action; a Fleet Server that refused the current certificate).
+    public func renewNow() {
+        forced.withLockedValue { $0 = true }
+        nudges.continuation.yield()
+    }
+
+    /// Sleeps `seconds`, or less when `renewNow()` is called.
+    func pause(_ seconds: Double) async {
+        let nudges = self.nudges.stream
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
+            group.addTask {
+                var iterator = nudges.makeAsyncIterator()
+                _ = await iterator.next()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
     /// Renews whenever due, until cancelled.
     public func run() async {
         var backoff = Backoff(initial: 1, maximum: 600)
         while !Task.isCancelled {
             guard let state = try? vault.loadEnrolled(), !state.unenrolled else { return }
             let wait: Double
-            if let credential = state.issuedCredential {
+            if forced.withLockedValue({ $0 }) {
+                wait = 0
+            } else if let credential = state.issuedCredential {
                 // Re-read at least every minute: a re-enrolment or a renewal elsewhere changes what is due.
                 wait = min(60, credential.renewAfter.timeIntervalSinceNow)
             } else {
                 wait = 0
             }
             if wait > 0 {
-                try? await Task.sleep(for: .seconds(wait))
+                await pause(wait)
                 continue
             }
+            forced.withLockedValue { $0 = false }
             switch await renewOnce(state) {
             case .renewed:
                 backoff.reset()
             case .notIssuing:
                 // A Fleet Server without an agent CA: nothing to do, ask again now and then.
-                try? await Task.sleep(for: .seconds(Self.quietRetry))
+                await pause(Self.quietRetry)
             case .failed:
-                try? await Task.sleep(for: .seconds(backoff.next()))
+                await pause(backoff.next())
             }
         }
     }
@@ -63,12 +89,23 @@ public final class CertificateRenewal: Sendable {
         let keyPair = AgentKeyPair()
         let credential = state.issuedCredential
         do {
-            let connection = try state.fleetConnection(now: now)
             let body = try JSONEncoder().encode(CertificateRequest(csr: try keyPair.csrPEM(commonName: state.agentId)))
-            let answer = try await connection.send(
-                "POST", FleetAPIPath.certificate(agentID: state.agentId), body: body, authorization: "ApiKey \(state.accessAPIKey)",
-                timeout: 30
-            )
+            let path = FleetAPIPath.certificate(agentID: state.agentId), authorization = "ApiKey \(state.accessAPIKey)"
+            var answer: FleetConnection.Answer? = nil
+            var refusal: FlotillaError? = nil
+            do {
+                answer = try await state.fleetConnection(now: now).send("POST", path, body: body, authorization: authorization, timeout: 30)
+            } catch {
+                refusal = error
+            }
+            if let refusal {
+                // The Fleet Server no longer trusts the issued certificate (its CA was retired while this agent was
+                // away): ask with the API key alone, as an agent whose certificate expired does.
+                guard credential?.isValid(at: now) == true, HandshakeDiagnosis.refusedOwnCertificate(refusal) else { throw refusal }
+                logger.notice("Fleet Server refused the issued certificate; asking for a new one with the API key alone")
+                answer = try await state.fleetConnection(now: now, issued: false).send("POST", path, body: body, authorization: authorization, timeout: 30)
+            }
+            guard let answer else { return .failed }
             if answer.status == 404, credential == nil {
                 return .notIssuing
             }

@@ -53,8 +53,9 @@ public struct AgentState: Codable, Equatable, Sendable {
     }
 
     /// The connection to the Fleet Server this state points at.
-    public func fleetConnection(now: Date = Date()) throws(FlotillaError) -> FleetConnection {
-        try FleetConnection(url: fleetHosts[0], tls: presenting(fleetTLS, now: now), options: connection)
+    /// - Parameter issued: false leaves the issued certificate out (the Fleet Server no longer trusts its CA).
+    public func fleetConnection(now: Date = Date(), issued: Bool = true) throws(FlotillaError) -> FleetConnection {
+        try FleetConnection(url: fleetHosts[0], tls: issued ? presenting(fleetTLS, now: now) : fleetTLS, options: connection)
     }
 
     /// `tls` with the issued certificate and key in place of its own while that certificate is valid; once it

@@ -1,0 +1,89 @@
+import FleetStore
+import FleetTLS
+import Foundation
+import Logging
+import X509
+
+/// The CA a Fleet Server issues agents' certificates with and the CAs it trusts them from: the configured agent CA,
+/// or wherever the store's agent CA rotation stands. Every Fleet Server on a store follows the same rotation.
+final class AgentCertificateAuthority: Sendable {
+    let settings: AgentCertificateSettings
+    /// The CA of the configuration (`agent_certificates`, `--agent-ca`).
+    let configured: AgentCertificateIssuer
+    let state: LockedBox<(issuer: AgentCertificateIssuer, rotation: AgentCARotation?)>
+
+    init(settings: AgentCertificateSettings) throws(FlotillaError) {
+        self.settings = settings
+        configured = try settings.issuer()
+        state = LockedBox((configured, nil))
+    }
+
+    /// The issuer in force now.
+    var issuer: AgentCertificateIssuer { state.withLock { $0.issuer } }
+    var rotation: AgentCARotation? { state.withLock { $0.rotation } }
+
+    /// The CAs to trust client certificates from at start, before the store is read.
+    var initialTrust: [Certificate] { configured.trustedChain }
+
+    /// Follows `rotation`: which CA issues, which CAs are trusted (and which no longer), applied to `tls` for new
+    /// connections. Nothing changes when the rotation's CA cannot be opened; the error says why.
+    func apply(_ rotation: AgentCARotation?, to tls: TLSServerContext?) throws(FlotillaError) {
+        var issuer = configured
+        var trusted = configured.trustedChain
+        var excluded: [Certificate] = []
+        if let rotation {
+            let next = try Self.certificate(rotation.nextCertificate, role: "new agent CA of the rotation")
+            let previous = try Self.certificate(rotation.previousCertificate, role: "old agent CA of the rotation")
+            if rotation.phase != .trustBoth {
+                let identity = try TLSIdentity.load(
+                    certificate: rotation.nextCertificate, key: rotation.nextKey, passphrasePath: settings.keyPassphrasePath,
+                    role: "new agent CA of the rotation (its key is opened with --agent-ca-key-passphrase-path)",
+                    passphraseOption: "--agent-ca-key-passphrase-path"
+                )
+                issuer = try AgentCertificateIssuer(identity: identity, validity: configured.validity, renewFraction: configured.renewFraction)
+            }
+            switch rotation.phase {
+            case .trustBoth, .issueNew:
+                trusted = [previous, next] + configured.trustedChain.filter { $0 != previous && $0 != next }
+            case .retireOld:
+                trusted = [next]
+                excluded = [previous]
+            }
+        }
+        if case .failure(let error) = tls?.setIssuingAuthorities(trusted, excluding: excluded) { throw error }
+        state.withLock { $0 = (issuer, rotation) }
+    }
+
+    static func certificate(_ pem: String, role: String) throws(FlotillaError) -> Certificate {
+        guard let certificate = try? Certificate(pemEncoded: pem) else {
+            throw FlotillaError("The \(role) in the store is not a PEM certificate", hint: "roll the rotation back with flotilla server ca rotate rollback")
+        }
+        return certificate
+    }
+
+    /// Reads the store's rotation every few seconds and follows it, until cancelled.
+    func follow(_ store: any Store, tls: TLSServerContext?, every interval: Duration = .seconds(2), logger: Logger) async {
+        var lastProblem: String?
+        while !Task.isCancelled {
+            // A store that does not answer changes nothing; one that answers "no rotation" rolls back to the
+            // configured CA.
+            let read: AgentCARotation??
+            do { read = .some(try await store.agentCARotation()) } catch { read = nil }
+            if let stored = read, stored != rotation || lastProblem != nil {
+                do {
+                    try apply(stored, to: tls)
+                    lastProblem = nil
+                    if let stored {
+                        logger.notice("Agent CA rotation: phase \(stored.phase.number), \(stored.phase.summary)")
+                    } else {
+                        logger.notice("Agent CA rotation rolled back: the configured agent CA alone is in force")
+                    }
+                } catch {
+                    if lastProblem != error.message { logger.error("Agent CA rotation not followed: \(error.description)") }
+                    lastProblem = error.message
+                }
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A rotation of the agent CA in progress, kept in the store so every Fleet Server on it follows the same phase.
+///
+/// The new CA's key travels in the store encrypted (PKCS#8, PBES2) with the passphrase of the Fleet Servers' own
+/// agent CA key, so any Fleet Server that can sign today can sign with the new CA, and the store alone cannot.
+public struct AgentCARotation: Codable, Sendable, Equatable {
+    /// The phases, in order; each can be rolled back to the one before.
+    public enum Phase: String, Codable, CaseIterable, Sendable {
+        /// 1: client certificates from both CAs are trusted; certificates are still issued by the old one.
+        case trustBoth = "trust-both"
+        /// 2: certificates are issued by the new CA; agents move onto it as they renew (or all at once).
+        case issueNew = "issue-new"
+        /// 3: the old CA is no longer trusted: the rotation is complete.
+        case retireOld = "retire-old"
+
+        public var number: Int { (Self.allCases.firstIndex(of: self) ?? 0) + 1 }
+        public var next: Phase? { number < Self.allCases.count ? Self.allCases[number] : nil }
+        public var previous: Phase? { number > 1 ? Self.allCases[number - 2] : nil }
+
+        /// What the phase does, for `flotilla server ca status` and the console.
+        public var summary: String {
+            switch self {
+            case .trustBoth: "Fleet Servers trust agent certificates from both CAs; the old CA still issues them"
+            case .issueNew: "the new CA issues every certificate; agents move onto it as they renew"
+            case .retireOld: "only the new CA is trusted; the rotation is complete"
+            }
+        }
+    }
+
+    public var phase: Phase
+    /// PEM of the CA being replaced.
+    public var previousCertificate: String
+    /// PEM of the new CA.
+    public var nextCertificate: String
+    /// The new CA's key, encrypted PKCS#8 PEM.
+    public var nextKey: String
+    public var startedAt: Date
+    public var changedAt: Date
+
+    public init(phase: Phase, previousCertificate: String, nextCertificate: String, nextKey: String, startedAt: Date = Date()) {
+        self.phase = phase
+        self.previousCertificate = previousCertificate
+        self.nextCertificate = nextCertificate
+        self.nextKey = nextKey
+        self.startedAt = startedAt
+        changedAt = startedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case phase, previousCertificate = "previous_certificate", nextCertificate = "next_certificate"
+        case nextKey = "next_key", startedAt = "started_at", changedAt = "changed_at"
+    }
+
+    static let kind = "agent-ca-rotation"
+    static let id = "current"
+}
+
+extension Store {
+    /// The agent CA rotation in progress (or completed), if any.
+    public func agentCARotation() async throws -> AgentCARotation? {
+        guard let record = try await consoleObject(kind: AgentCARotation.kind, id: AgentCARotation.id) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(AgentCARotation.self, from: Data(record.body.utf8))
+    }
+
+    public func saveAgentCARotation(_ rotation: AgentCARotation) async throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let body = String(decoding: try encoder.encode(rotation), as: UTF8.self)
+        try await saveConsoleObject(ConsoleObjectRecord(kind: AgentCARotation.kind, id: AgentCARotation.id, body: body))
+    }
+
+    /// Ends a rotation rolled back past its first phase: the configured agent CA alone is in force again.
+    @discardableResult
+    public func deleteAgentCARotation() async throws -> Bool {
+        try await deleteConsoleObject(kind: AgentCARotation.kind, id: AgentCARotation.id)
+    }
+}

@@ -1,0 +1,206 @@
+import ArgumentParser
+import FleetProtocol
+import FleetServer
+import FleetStore
+import FleetTLS
+import Foundation
+import X509
+
+/// `flotilla server ca`: the phased rotation of the agent CA, followed by every Fleet Server on the store, with how
+/// many agents have reached each phase.
+struct ServerCA: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ca",
+        abstract: "Rotate the agent CA in phases that cut no agent off, and see how far the fleet is.",
+        subcommands: [Status.self, Rotate.self],
+        defaultSubcommand: Status.self
+    )
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the rotation's phase and how many agents are on each CA.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "text or json.")
+        var output: OutputFormat = .text
+
+        func run() async throws {
+            let (rotation, progress) = try await storeOptions.withStore { store -> (AgentCARotation?, AgentCARotation.Progress?) in
+                guard let rotation = try await store.agentCARotation() else { return (nil, nil) }
+                return (rotation, try await store.progress(of: rotation))
+            }
+            guard let rotation, let progress else {
+                if output == .json { try printJSON([String: String]()) } else { print("No agent CA rotation: the configured agent CA (--agent-ca) issues agents' certificates.") }
+                return
+            }
+            if output == .json {
+                struct Report: Encodable { var phase: String; var number: Int; var summary: String; var progress: AgentCARotation.Progress }
+                try printJSON(Report(phase: rotation.phase.rawValue, number: rotation.phase.number, summary: rotation.phase.summary, progress: progress))
+                return
+            }
+            print(Rotate.describe(rotation, progress))
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start, advance, roll back, or hurry the agent CA rotation.",
+            discussion: """
+                Phases: 1 trust-both (Fleet Servers trust both CAs; the old one issues), 2 issue-new (the new CA issues; \
+                agents move as they renew, or all now with renew-all), 3 retire-old (only the new CA is trusted). Each \
+                can be rolled back. Fleet Servers on the store follow within seconds.
+                """,
+            subcommands: [Start.self, Next.self, Rollback.self, RenewAll.self]
+        )
+
+        static func describe(_ rotation: AgentCARotation, _ progress: AgentCARotation.Progress) -> String {
+            """
+            Agent CA rotation: phase \(rotation.phase.number) of 3 (\(rotation.phase.rawValue)): \(rotation.phase.summary).
+              active agents:              \(progress.active)
+              on the new CA:              \(progress.onNewCA)
+              on the old CA:              \(progress.onOldCA)
+              without a valid certificate: \(progress.withoutValidCertificate) (switched off past its end: they renew within the grace, or must be enrolled again)
+            """
+        }
+
+        struct Start: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Make the new agent CA and enter phase 1: Fleet Servers trust both CAs.")
+
+            @OptionGroup var storeOptions: StoreOptions
+
+            @Option(name: .customLong("agent-ca"), help: "The agent CA in use now (the Fleet Servers' --agent-ca).")
+            var current: String?
+
+            @Option(name: .customLong("agent-ca-key-passphrase-path"), help: "The passphrase file of the Fleet Servers' agent CA key; the new CA's key is encrypted with it.")
+            var passphrasePath: String
+
+            @Option(help: "Path prefix of the new CA's files, e.g. certs/agent-ca-2 (writes .crt and .key).")
+            var out: String
+
+            @Option(help: "Validity of the new CA, in days.")
+            var days: Int = 3650
+
+            func run() async throws {
+                let paths = ["\(out).crt", "\(out).key"].map(absolutePath)
+                for path in paths where FileManager.default.fileExists(atPath: path) {
+                    throw FlotillaError("\(path) already exists (--out)", hint: "choose another --out prefix")
+                }
+                guard let passphrase = FileManager.default.contents(atPath: absolutePath(passphrasePath)), !passphrase.isEmpty else {
+                    throw FlotillaError("The passphrase file \(absolutePath(passphrasePath)) (--agent-ca-key-passphrase-path) cannot be read or is empty", hint: "give the passphrase file the Fleet Servers open their agent CA key with")
+                }
+                let made = try PKI.makeCA(commonName: "Flotilla Agent CA \(ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate]))", validityDays: days)
+                let keyPEM = try made.key.pem(passphrase: Array(passphrase))
+                try await storeOptions.withStore { store in
+                    let existing = try await store.agentCARotation()
+                    let previous: String
+                    if let existing {
+                        guard existing.phase == .retireOld else {
+                            throw FlotillaError("A rotation is already in phase \(existing.phase.number) (\(existing.phase.rawValue))", hint: "finish it with flotilla server ca rotate next, or roll it back")
+                        }
+                        previous = existing.nextCertificate  // the CA the last rotation moved to
+                    } else {
+                        guard let current else {
+                            throw FlotillaError("The agent CA in use now is needed to start the first rotation", hint: "pass --agent-ca with the Fleet Servers' agent CA certificate")
+                        }
+                        guard let certificate = try CertificateFiles.loadChain(absolutePath(current), role: "agent CA (--agent-ca)").first else {
+                            throw FlotillaError("The agent CA file \(current) (--agent-ca) holds no certificate", hint: "check the path")
+                        }
+                        previous = certificate.pemText
+                    }
+                    // Files first, then the store: a failure leaves no rotation pointing at files that do not exist.
+                    try SecureFileWriter.write(made.certificate.pemText, to: paths[0], secret: false)
+                    try SecureFileWriter.write(keyPEM, to: paths[1], secret: true)
+                    try await store.saveAgentCARotation(AgentCARotation(
+                        phase: .trustBoth, previousCertificate: previous, nextCertificate: made.certificate.pemText, nextKey: keyPEM
+                    ))
+                }
+                print("Phase 1 of 3: Fleet Servers on this store now trust agent certificates from both CAs; the old CA still issues them.")
+                print("The new CA is in \(paths[0]) (key \(paths[1]), encrypted with the same passphrase). Next: flotilla server ca rotate next")
+            }
+        }
+
+        struct Next: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Move to the next phase once it is safe.")
+
+            @OptionGroup var storeOptions: StoreOptions
+
+            @Flag(help: "Retire the old CA even though active agents still use it (they renew over their API key within the grace).")
+            var force = false
+
+            func run() async throws {
+                let moved = try await storeOptions.withStore { store -> (AgentCARotation, AgentCARotation.Progress) in
+                    guard var rotation = try await store.agentCARotation() else {
+                        throw FlotillaError("No agent CA rotation is in progress", hint: "start one with flotilla server ca rotate start")
+                    }
+                    guard let next = rotation.phase.next else {
+                        throw FlotillaError("The rotation is complete (phase 3, retire-old)", hint: "start the next one with flotilla server ca rotate start")
+                    }
+                    let progress = try await store.progress(of: rotation)
+                    if next == .retireOld, progress.onOldCA > 0, !force {
+                        throw FlotillaError(
+                            "\(progress.onOldCA) active agent\(progress.onOldCA == 1 ? " is" : "s are") still on the old CA, which phase 3 stops trusting",
+                            hint: "wait for them to renew, hurry them with flotilla server ca rotate renew-all, or pass --force"
+                        )
+                    }
+                    rotation.phase = next
+                    rotation.changedAt = Date()
+                    try await store.saveAgentCARotation(rotation)
+                    return (rotation, try await store.progress(of: rotation))
+                }
+                print(Rotate.describe(moved.0, moved.1))
+            }
+        }
+
+        struct Rollback: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Go back one phase; from phase 1, end the rotation.")
+
+            @OptionGroup var storeOptions: StoreOptions
+
+            func run() async throws {
+                let back = try await storeOptions.withStore { store -> AgentCARotation? in
+                    guard var rotation = try await store.agentCARotation() else {
+                        throw FlotillaError("No agent CA rotation is in progress", hint: "flotilla server ca status shows it")
+                    }
+                    guard let previous = rotation.phase.previous else {
+                        try await store.deleteAgentCARotation()
+                        return nil
+                    }
+                    rotation.phase = previous
+                    rotation.changedAt = Date()
+                    try await store.saveAgentCARotation(rotation)
+                    return rotation
+                }
+                if let back {
+                    print("Back to phase \(back.phase.number) of 3 (\(back.phase.rawValue)): \(back.phase.summary).")
+                } else {
+                    print("The rotation was rolled back: the configured agent CA alone is in force again.")
+                }
+            }
+        }
+
+        struct RenewAll: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "renew-all",
+                abstract: "Tell every active agent to renew its certificate now (phase 2); Fleet Servers pace them at enroll_rate."
+            )
+
+            @OptionGroup var storeOptions: StoreOptions
+
+            func run() async throws {
+                let count = try await storeOptions.withStore { store -> Int in
+                    guard let rotation = try await store.agentCARotation(), rotation.phase == .issueNew else {
+                        throw FlotillaError("Renewing every agent moves them onto the new CA only in phase 2 (issue-new)", hint: "move there with flotilla server ca rotate next")
+                    }
+                    let agents = try await store.agents().filter { $0.unenrolledAt == nil && !$0.apiKeyRevoked }.map(\.id)
+                    guard !agents.isEmpty else { return 0 }
+                    _ = try await store.addAction(ActionRecord(
+                        id: "renew-\(Secrets.identifier())", type: ActionType.certificateRenew.rawValue, agentIds: agents,
+                        expiresAt: Date().addingTimeInterval(7 * 86_400)
+                    ))
+                    return agents.count
+                }
+                print("Told \(count) agent\(count == 1 ? "" : "s") to renew now; flotilla server ca status shows how many are on the new CA.")
+            }
+        }
+    }
+}
