@@ -18,7 +18,7 @@ import Testing
     @Test func anAgentIsIssuedItsCertificateRenewsItComesBackAfterExpiryAndIsCutOffWhenRevoked() async throws {
         let server = try await RunningServer(clientAuth: "none", extraArguments: [
             "--agent-ca", "{certs}/agent-ca.crt", "--agent-ca-key", "{certs}/agent-ca.key",
-            "--agent-certificate-validity", "12s", "--agent-certificate-renewal-grace", "10m",
+            "--agent-certificate-validity", "18s", "--agent-certificate-renewal-grace", "10m",
         ])
         defer { Task { await server.stop() } }
         let base = server.directory.file("agent")
@@ -34,7 +34,7 @@ import Testing
         let text = try await flotilla(["status", "--base-path", base])
         #expect(text.stdout.contains("mutual, issued certificate \(agentId) from Flotilla Agent CA"), "\(text.stdout)")
 
-        // Running, it renews twice (every eight seconds) with no failed check-in.
+        // Running, it renews twice (every twelve seconds) with no failed check-in.
         let agent = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
         #expect(await eventually(within: 60) { agent.printed.components(separatedBy: "Renewed this agent's client certificate").count > 2 })
         #expect(!agent.printed.contains("check-in failed"), "\(agent.printed)")
