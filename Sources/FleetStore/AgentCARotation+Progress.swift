@@ -16,6 +16,9 @@ extension AgentCARotation {
         }
     }
 
+    /// When the new CA ends.
+    public var nextNotAfter: Date? { (try? Certificate(pemEncoded: nextCertificate))?.notValidAfter }
+
     /// Hex SHA-256 of the new CA certificate, as issued certificates record their issuer.
     public var nextFingerprint: String? {
         (try? Certificate(pemEncoded: nextCertificate))?.sha256Fingerprint

@@ -1,3 +1,4 @@
+import FleetTLS
 import Foundation
 
 /// A rotation of the agent CA in progress, kept in the store so every Fleet Server on it follows the same phase.
@@ -76,5 +77,59 @@ extension Store {
     @discardableResult
     public func deleteAgentCARotation() async throws -> Bool {
         try await deleteConsoleObject(kind: AgentCARotation.kind, id: AgentCARotation.id)
+    }
+}
+
+extension Store {
+    /// Moves the rotation to its next phase. Retiring the old CA is refused while active agents are still on it,
+    /// unless `force` (they then renew over their API key within the grace).
+    /// - Returns: the rotation as saved.
+    public func advanceAgentCARotation(force: Bool = false, now: Date = Date()) async throws -> AgentCARotation {
+        guard var rotation = try await agentCARotation() else {
+            throw FlotillaError("No agent CA rotation is in progress", hint: "start one with flotilla server ca rotate start")
+        }
+        guard let next = rotation.phase.next else {
+            throw FlotillaError("The rotation is complete (phase 3, retire-old)", hint: "start the next one with flotilla server ca rotate start")
+        }
+        let progress = try await progress(of: rotation, now: now)
+        if next == .retireOld, progress.onOldCA > 0, !force {
+            throw FlotillaError(
+                "\(progress.onOldCA) active agent\(progress.onOldCA == 1 ? " is" : "s are") still on the old CA, which phase 3 stops trusting",
+                hint: "wait for them to renew, hurry them with renew-all, or retire it anyway (--force; in the console, Retire anyway)"
+            )
+        }
+        rotation.phase = next
+        rotation.changedAt = now
+        try await saveAgentCARotation(rotation)
+        return rotation
+    }
+
+    /// Goes back one phase; from the first, ends the rotation (nil): the configured CA alone is in force again.
+    public func rollBackAgentCARotation(now: Date = Date()) async throws -> AgentCARotation? {
+        guard var rotation = try await agentCARotation() else {
+            throw FlotillaError("No agent CA rotation is in progress", hint: "flotilla server ca status shows it")
+        }
+        guard let previous = rotation.phase.previous else {
+            try await deleteAgentCARotation()
+            return nil
+        }
+        rotation.phase = previous
+        rotation.changedAt = now
+        try await saveAgentCARotation(rotation)
+        return rotation
+    }
+
+    /// Tells every active agent to renew now, in phase 2: one CERTIFICATE_RENEW action. Returns how many.
+    public func renewAllForAgentCARotation(now: Date = Date()) async throws -> Int {
+        guard let rotation = try await agentCARotation(), rotation.phase == .issueNew else {
+            throw FlotillaError("Renewing every agent moves them onto the new CA only in phase 2 (issue-new)", hint: "move there first")
+        }
+        let agents = try await agents().filter { $0.unenrolledAt == nil && !$0.apiKeyRevoked }.map(\.id)
+        guard !agents.isEmpty else { return 0 }
+        _ = try await addAction(ActionRecord(
+            id: "renew-\(Secrets.identifier())", type: "CERTIFICATE_RENEW", agentIds: agents, createdAt: now,
+            expiresAt: now.addingTimeInterval(7 * 86_400)
+        ))
+        return agents.count
     }
 }

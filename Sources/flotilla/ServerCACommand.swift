@@ -129,22 +129,7 @@ struct ServerCA: AsyncParsableCommand {
 
             func run() async throws {
                 let moved = try await storeOptions.withStore { store -> (AgentCARotation, AgentCARotation.Progress) in
-                    guard var rotation = try await store.agentCARotation() else {
-                        throw FlotillaError("No agent CA rotation is in progress", hint: "start one with flotilla server ca rotate start")
-                    }
-                    guard let next = rotation.phase.next else {
-                        throw FlotillaError("The rotation is complete (phase 3, retire-old)", hint: "start the next one with flotilla server ca rotate start")
-                    }
-                    let progress = try await store.progress(of: rotation)
-                    if next == .retireOld, progress.onOldCA > 0, !force {
-                        throw FlotillaError(
-                            "\(progress.onOldCA) active agent\(progress.onOldCA == 1 ? " is" : "s are") still on the old CA, which phase 3 stops trusting",
-                            hint: "wait for them to renew, hurry them with flotilla server ca rotate renew-all, or pass --force"
-                        )
-                    }
-                    rotation.phase = next
-                    rotation.changedAt = Date()
-                    try await store.saveAgentCARotation(rotation)
+                    let rotation = try await store.advanceAgentCARotation(force: force)
                     return (rotation, try await store.progress(of: rotation))
                 }
                 print(Rotate.describe(moved.0, moved.1))
@@ -157,19 +142,7 @@ struct ServerCA: AsyncParsableCommand {
             @OptionGroup var storeOptions: StoreOptions
 
             func run() async throws {
-                let back = try await storeOptions.withStore { store -> AgentCARotation? in
-                    guard var rotation = try await store.agentCARotation() else {
-                        throw FlotillaError("No agent CA rotation is in progress", hint: "flotilla server ca status shows it")
-                    }
-                    guard let previous = rotation.phase.previous else {
-                        try await store.deleteAgentCARotation()
-                        return nil
-                    }
-                    rotation.phase = previous
-                    rotation.changedAt = Date()
-                    try await store.saveAgentCARotation(rotation)
-                    return rotation
-                }
+                let back = try await storeOptions.withStore { store in try await store.rollBackAgentCARotation() }
                 if let back {
                     print("Back to phase \(back.phase.number) of 3 (\(back.phase.rawValue)): \(back.phase.summary).")
                 } else {
@@ -187,18 +160,7 @@ struct ServerCA: AsyncParsableCommand {
             @OptionGroup var storeOptions: StoreOptions
 
             func run() async throws {
-                let count = try await storeOptions.withStore { store -> Int in
-                    guard let rotation = try await store.agentCARotation(), rotation.phase == .issueNew else {
-                        throw FlotillaError("Renewing every agent moves them onto the new CA only in phase 2 (issue-new)", hint: "move there with flotilla server ca rotate next")
-                    }
-                    let agents = try await store.agents().filter { $0.unenrolledAt == nil && !$0.apiKeyRevoked }.map(\.id)
-                    guard !agents.isEmpty else { return 0 }
-                    _ = try await store.addAction(ActionRecord(
-                        id: "renew-\(Secrets.identifier())", type: ActionType.certificateRenew.rawValue, agentIds: agents,
-                        expiresAt: Date().addingTimeInterval(7 * 86_400)
-                    ))
-                    return agents.count
-                }
+                let count = try await storeOptions.withStore { store in try await store.renewAllForAgentCARotation() }
                 print("Told \(count) agent\(count == 1 ? "" : "s") to renew now; flotilla server ca status shows how many are on the new CA.")
             }
         }

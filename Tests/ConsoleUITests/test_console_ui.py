@@ -323,6 +323,12 @@ def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, 
         audit = browser.find_element(By.CSS_SELECTOR, "table.grid").text
         assert "fleet_server_hosts.create" in audit and "outputs.create" in audit and "user:admin" in audit
         shot(browser, "13-audit")
+        # Certificates: the agents' hand-made client certificate (the quickstart's agent-cert), with its time left.
+        browser.get(url + "/certificates")
+        main = browser.find_element(By.TAG_NAME, "main").text
+        assert "Agent CA rotation" in main and "No rotation in progress" in main, main
+        assert "flotilla-agent" in main and "days left" in main, main
+        shot(browser, "14-certificates")
     finally:
         agent.terminate()
         agent.wait(timeout=30)

@@ -48,6 +48,13 @@ enum Assets {
     dl.facts { display:grid; grid-template-columns:180px 1fr; gap:8px 16px; margin:0; } dl.facts dt { color:var(--muted); }
     .waiting { color:var(--brand); } .waiting.done { color:var(--ok); font-weight:600; }
     a { color:var(--brand); } .nowrap { white-space:nowrap; }
+    .banner { padding:10px 14px; border-radius:6px; margin-bottom:14px; border:1px solid; }
+    .banner.warn { background:#fff6e0; color:#7a5200; border-color:#f0d48a; } .banner.danger { background:#fdecea; color:var(--bad); border-color:#f1c4c0; }
+    .badge.warn { background:#c98a00; } .badge.danger, .badge.expired, .badge.revoked { background:var(--bad); }
+    ol.phases { display:flex; gap:10px; list-style:none; padding:0; margin:0 0 16px; }
+    ol.phases li { flex:1; border:1px solid #d9e0e7; border-radius:6px; padding:10px 12px; display:flex; flex-direction:column; gap:4px; }
+    ol.phases li.done { background:#e7f5ee; border-color:#b7e1cd; } ol.phases li.current { border:2px solid var(--brand); background:#eef4fb; }
+    form.inline { display:inline-block; margin-right:8px; }
     """
 
     static let javascript = """

@@ -4,7 +4,7 @@ enum Templates {
     static let all: [String: String] = [
         "layout": layout, "login": login, "agents": agents, "agent": agent, "policies": policies, "tokens": tokens,
         "settings": settings, "hostForm": hostForm, "outputForm": outputForm, "proxyForm": proxyForm, "addAgent": addAgent,
-        "addFleetServer": addFleetServer, "policyForm": policyForm, "audit": audit,
+        "addFleetServer": addFleetServer, "policyForm": policyForm, "audit": audit, "certificates": certificates,
     ]
 
     static let layout = """
@@ -17,6 +17,7 @@ enum Templates {
     <a href="/agents" class="{{#nav.agents}}on{{/nav.agents}}">Agents</a>
     <a href="/policies" class="{{#nav.policies}}on{{/nav.policies}}">Agent policies</a>
     <a href="/enrollment-tokens" class="{{#nav.tokens}}on{{/nav.tokens}}">Enrollment tokens</a>
+    <a href="/certificates" class="{{#nav.certificates}}on{{/nav.certificates}}">Certificates</a>
     <a href="/settings" class="{{#nav.settings}}on{{/nav.settings}}">Settings</a>
     <a href="/audit" class="{{#nav.audit}}on{{/nav.audit}}">Audit log</a>
     </nav>
@@ -24,6 +25,7 @@ enum Templates {
     <span>{{user}} <em>{{role}}</em></span><button class="link">Log out</button></form>{{/user}}
     </header>
     <main>
+    {{#banner}}<div class="banner {{banner.level}}" role="alert">{{banner.text}} <a href="/certificates">Certificates</a></div>{{/banner}}
     {{#flash}}<div class="flash ok">{{flash}}</div>{{/flash}}
     {{{body}}}
     </main></body></html>
@@ -214,6 +216,32 @@ enum Templates {
     <label class="inline"><input type="checkbox" name="monitor_logs" value="true" {{#logs}}checked{{/logs}}> Collect the agents' own logs</label>
     <label class="inline"><input type="checkbox" name="monitor_metrics" value="true" {{#metrics}}checked{{/metrics}}> Collect the agents' own metrics</label>
     {{#admin}}<div class="actions"><button class="primary">Save</button> <a href="/policies">Cancel</a></div>{{/admin}}</form>
+    """
+
+    static let certificates = """
+    <div class="heading"><h1>Certificates</h1></div>
+    {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+    <section class="card"><h2>Agent CA rotation</h2>
+    {{#rotation}}<ol class="phases">{{#phases}}<li class="{{#done}}done{{/done}}{{#current}}current{{/current}}"><b>{{number}}. {{name}}</b><span class="sub">{{summary}}</span></li>{{/phases}}</ol>
+    <dl class="facts"><dt>Active agents</dt><dd>{{active}}</dd><dt>On the new CA</dt><dd>{{onNew}}</dd><dt>On the old CA</dt><dd>{{onOld}}</dd>
+    <dt>Without a valid certificate</dt><dd>{{without}} <span class="sub">switched off past its end: they renew with their API key within the grace, or must be enrolled again</span></dd>
+    <dt>Started</dt><dd>{{started}}, last step {{changed}}</dd></dl>
+    {{#admin}}<div class="actions">
+    {{#canAdvance}}<form method="post" action="/certificates/rotation/next" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button class="primary">Next phase</button></form>{{/canAdvance}}
+    {{#retiresNext}}<form method="post" action="/certificates/rotation/next" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="force" value="true"><button class="danger">Retire anyway</button></form>{{/retiresNext}}
+    {{#issuing}}<form method="post" action="/certificates/rotation/renew-all" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button>Renew every agent now</button></form>{{/issuing}}
+    <form method="post" action="/certificates/rotation/rollback" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button class="link">Roll back one phase</button></form>
+    </div>{{/admin}}{{/rotation}}
+    {{^rotation}}<p class="hint">No rotation in progress: each Fleet Server's agent CA (<code>--agent-ca</code>) issues agents' certificates.
+    Start one with <code>flotilla server ca rotate start</code>; its phases can then be moved on and rolled back here.</p>{{/rotation}}</section>
+    <section class="card"><h2>Issued agent certificates</h2><p class="hint">Made from each agent's own key and renewed by the agent after two thirds of their life.</p>
+    <table class="grid"><thead><tr><th>Agent</th><th>Subject</th><th>Issuer</th><th>SHA-256</th><th>Until</th><th>Left</th></tr></thead><tbody>
+    {{#issued}}<tr><td><a href="/agents/{{agentId}}">{{host}}</a></td><td class="mono">{{subject}}</td><td>{{issuer}}</td><td class="mono" title="{{fullFingerprint}}">{{fingerprint}}…</td><td>{{until}}</td><td><span class="badge {{state}}">{{label}}</span></td></tr>{{/issued}}
+    {{^issued}}<tr><td colspan="6" class="empty">None: no Fleet Server on this store has an agent CA, or no agent asked yet.</td></tr>{{/issued}}</tbody></table></section>
+    <section class="card"><h2>Client certificates made by hand</h2><p class="hint">Presented by agents, not renewed by Flotilla: replace them before they end.</p>
+    <table class="grid"><thead><tr><th>Agent</th><th>Subject</th><th>Issuer</th><th>SHA-256</th><th>Until</th><th>Left</th></tr></thead><tbody>
+    {{#presented}}<tr><td><a href="/agents/{{agentId}}">{{host}}</a></td><td class="mono">{{subject}}</td><td class="sub">{{issuer}}</td><td class="mono" title="{{fullFingerprint}}">{{fingerprint}}…</td><td>{{until}}</td><td><span class="badge {{state}}">{{label}}</span></td></tr>{{/presented}}
+    {{^presented}}<tr><td colspan="6" class="empty">None.</td></tr>{{/presented}}</tbody></table></section>
     """
 
     static let audit = """

@@ -28,7 +28,7 @@ extension WebUI {
                 "policyOptions": policies.map { ["id": $0.id, "name": $0.name, "selected": $0.id == policy] },
                 "q": text, "tag": tag, "query": request.uri.query ?? "", "flash": query.get("flash") ?? "", "nav": ["agents": true],
             ]
-            return try page("agents", title: "Agents", values, context: context)
+            return try await page("agents", title: "Agents", values, context: context)
         }
         router.get("agents/:id") { request, context in
             let view = try await api.agentView(try context.parameters.require("id"))
@@ -56,7 +56,7 @@ extension WebUI {
             values["policyOptions"] = policies.map { ["id": $0.id, "name": $0.name, "selected": $0.id == view.record.policyId] }
             values["flash"] = request.uri.queryParameters.get("flash") ?? ""
             values["nav"] = ["agents": true]
-            return try page("agent", title: view.hostName, values, context: context)
+            return try await page("agent", title: view.hostName, values, context: context)
         }
         router.post("agents/:id/reassign") { request, context in
             let id = try context.parameters.require("id")
@@ -116,6 +116,6 @@ extension WebUI {
             values["policyId"] = policy.id
             values["known"] = try await api.store.agents().filter { $0.policyId == policy.id }.count
         }
-        return try page("addAgent", title: "Add agent", values, context: context)
+        return try await page("addAgent", title: "Add agent", values, context: context)
     }
 }

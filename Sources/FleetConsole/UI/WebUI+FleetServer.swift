@@ -37,6 +37,6 @@ extension WebUI {
             values["tokenName"] = token.name
             values["command"] = FleetServerInstallCommand(host: host, policyId: policy?.id ?? "fleet-server-policy", store: api.store.description).text
         }
-        return try page("addFleetServer", title: "Add Fleet Server", values, context: context)
+        return try await page("addFleetServer", title: "Add Fleet Server", values, context: context)
     }
 }

@@ -42,7 +42,7 @@ extension WebUI {
                 "updated": Self.relative(row.record.updatedAt),
             ]
         }
-        return try page("policies", title: "Agent policies", ["policies": rows, "nav": ["policies": true]], context: context)
+        return try await page("policies", title: "Agent policies", ["policies": rows, "nav": ["policies": true]], context: context)
     }
 
     /// The form of a policy's settings; `item` is what is stored, or what was typed when it was refused.
@@ -63,6 +63,6 @@ extension WebUI {
             "logs": monitoring.contains("logs"), "metrics": monitoring.contains("metrics"), "nav": ["policies": true],
         ]
         if let error { values["error"] = error.message }
-        return try page("policyForm", title: values["title"] as? String ?? "Agent policy", values, context: context, status: error?.status ?? .ok)
+        return try await page("policyForm", title: values["title"] as? String ?? "Agent policy", values, context: context, status: error?.status ?? .ok)
     }
 }

@@ -91,7 +91,7 @@ extension WebUI {
                 "proxies": proxies.map { ["id": $0.id, "name": $0.name, "url": $0.url] },
                 "flash": request.uri.queryParameters.get("flash") ?? "", "nav": ["settings": true],
             ]
-            return try page("settings", title: "Settings", values, context: context)
+            return try await page("settings", title: "Settings", values, context: context)
         }
         addSettingForm(FleetServerHost.self, path: "fleet-server-hosts", template: "hostForm", router: router)
         addSettingForm(Output.self, path: "outputs", template: "outputForm", router: router)
@@ -181,7 +181,7 @@ extension WebUI {
             }
         }
         let title = values["title"] as? String ?? label
-        return try page(template, title: title, values, context: context, status: error.map { $0.status } ?? .ok)
+        return try await page(template, title: title, values, context: context, status: error.map { $0.status } ?? .ok)
     }
 
     /// The JSON changes a submitted form stands for. An empty secret field keeps the stored secret.

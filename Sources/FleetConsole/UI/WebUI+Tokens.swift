@@ -43,6 +43,6 @@ extension WebUI {
         ]
         if let secret { values["secret"] = secret.value; values["secretName"] = secret.name }
         if let error { values["error"] = error }
-        return try page("tokens", title: "Enrollment tokens", values, context: context, status: error == nil ? .ok : .badRequest)
+        return try await page("tokens", title: "Enrollment tokens", values, context: context, status: error == nil ? .ok : .badRequest)
     }
 }

@@ -12,6 +12,8 @@ struct WebUI: Sendable {
     let accounts: ConsoleAccounts
     let secureCookies: Bool
     let library: MustacheLibrary
+    /// The banner of certificates that end soon, worked out at most once a minute.
+    let warnings = CertificateWarnings()
 
     init(api: ManagementAPI, accounts: ConsoleAccounts, secureCookies: Bool) {
         self.api = api
@@ -30,7 +32,7 @@ struct WebUI: Sendable {
         router.get("static/console.css") { _, _ in Self.asset(Assets.css, type: "text/css") }
         router.get("static/console.js") { _, _ in Self.asset(Assets.javascript, type: "text/javascript") }
         router.get("login") { _, context in
-            context.identity == nil ? try page("login", title: "Log in", [:], context: context) : .redirect(to: "/agents", type: .found)
+            context.identity == nil ? try await page("login", title: "Log in", [:], context: context) : .redirect(to: "/agents", type: .found)
         }
         router.post("login") { request, context in try await login(request, context: context) }
         router.post("logout") { _, context in
@@ -44,12 +46,13 @@ struct WebUI: Sendable {
         addTokenPages(to: router)
         addPolicyPages(to: router)
         addFleetServerPage(to: router)
+        addCertificatePages(to: router)
         router.get("audit") { _, context in
             let now = Date()
             let entries: [[String: Any]] = try await api.store.auditLog(limit: 200).map {
                 ["at": RFC3339.string(from: $0.at), "relative": Self.relative($0.at, now: now), "actor": $0.actor, "action": $0.action, "target": $0.target, "detail": $0.detail]
             }
-            return try page("audit", title: "Audit log", ["entries": entries, "nav": ["audit": true]], context: context)
+            return try await page("audit", title: "Audit log", ["entries": entries, "nav": ["audit": true]], context: context)
         }
     }
 
@@ -58,7 +61,7 @@ struct WebUI: Sendable {
         let form = FormFields(body: String(buffer: try await request.collectBody(upTo: 64 * 1024)))
         let name = form.text("user") ?? ""
         guard let identity = try await accounts.login(name, password: form["password"] ?? "") else {
-            var response = try page("login", title: "Log in", ["error": "The user name or password is wrong.", "name": name], context: context)
+            var response = try await page("login", title: "Log in", ["error": "The user name or password is wrong.", "name": name], context: context)
             response.status = .unauthorized
             return response
         }
@@ -73,10 +76,11 @@ struct WebUI: Sendable {
     }
 
     /// Renders `template` inside the layout, with who is logged in and their CSRF token.
-    func page(_ template: String, title: String, _ values: [String: Any], context: ConsoleRequestContext, status: HTTPResponse.Status = .ok) throws -> Response {
+    func page(_ template: String, title: String, _ values: [String: Any], context: ConsoleRequestContext, status: HTTPResponse.Status = .ok) async throws -> Response {
         var values = values
         values["title"] = title
         if let identity = context.identity {
+            if let banner = await warnings.banner(api.store) { values["banner"] = ["level": banner.level, "text": banner.text] }
             values["user"] = identity.name
             values["role"] = identity.role.rawValue
             values["admin"] = identity.role == .admin
