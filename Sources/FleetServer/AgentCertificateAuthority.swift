@@ -61,28 +61,34 @@ final class AgentCertificateAuthority: Sendable {
         return certificate
     }
 
-    /// Reads the store's rotation every few seconds and follows it, until cancelled.
-    func follow(_ store: any Store, tls: TLSServerContext?, every interval: Duration = .seconds(2), logger: Logger) async {
-        var lastProblem: String?
-        while !Task.isCancelled {
-            // A store that does not answer changes nothing; one that answers "no rotation" rolls back to the
-            // configured CA.
-            let read: AgentCARotation??
-            do { read = .some(try await store.agentCARotation()) } catch { read = nil }
-            if let stored = read, stored != rotation || lastProblem != nil {
-                do {
-                    try apply(stored, to: tls)
-                    lastProblem = nil
-                    if let stored {
-                        logger.notice("Agent CA rotation: phase \(stored.phase.number), \(stored.phase.summary)")
-                    } else {
-                        logger.notice("Agent CA rotation rolled back: the configured agent CA alone is in force")
-                    }
-                } catch {
-                    if lastProblem != error.message { logger.error("Agent CA rotation not followed: \(error.description)") }
-                    lastProblem = error.message
-                }
+    /// Why the last rotation read could not be followed; nil when it was.
+    let problem = LockedBox<String?>(nil)
+
+    /// Reads the store's rotation and follows it when it changed. A store that does not answer changes nothing; one
+    /// that answers "no rotation" rolls back to the configured CA. Called every few seconds, and before each
+    /// certificate is signed, so one is never signed by a CA the store's rotation has moved past.
+    func sync(_ store: any Store, tls: TLSServerContext?, logger: Logger) async {
+        let read: AgentCARotation??
+        do { read = .some(try await store.agentCARotation()) } catch { read = nil }
+        guard let stored = read, stored != rotation || problem.withLock({ $0 }) != nil else { return }
+        do {
+            try apply(stored, to: tls)
+            problem.withLock { $0 = nil }
+            if let stored {
+                logger.notice("Agent CA rotation: phase \(stored.phase.number), \(stored.phase.summary)")
+            } else {
+                logger.notice("Agent CA rotation rolled back: the configured agent CA alone is in force")
             }
+        } catch {
+            let before = problem.withLock { state in defer { state = error.message }; return state }
+            if before != error.message { logger.error("Agent CA rotation not followed: \(error.description)") }
+        }
+    }
+
+    /// Follows the store's rotation every `interval`, until cancelled.
+    func follow(_ store: any Store, tls: TLSServerContext?, every interval: Duration = .seconds(2), logger: Logger) async {
+        while !Task.isCancelled {
+            await sync(store, tls: tls, logger: logger)
             try? await Task.sleep(for: interval)
         }
     }

@@ -13,6 +13,7 @@ extension AgentAPI {
         let body = try await request.decodeJSON(CertificateRequest.self, context: context)
         let presented = context.peer?.fingerprint != nil
         if !presented { try await checkRenewalWithoutCertificate(agent) }
+        if let authority { await authority.sync(store, tls: peers.tls, logger: logger) }
         let (certificate, issuer, answer) = try signCertificate(csr: body.csr, for: agent.id)
         try await recordIssued(certificate, by: issuer, for: agent.id)
         let over = presented ? "over mutual TLS" : "over its API key alone (it presented no valid certificate)"

@@ -27,6 +27,7 @@ extension AgentAPI {
                 throw APIError(.forbidden, "Agent \(agentId) is already enrolled; re-enrolling it needs its replace_token")
             }
         }
+        if body.csr != nil, let authority { await authority.sync(store, tls: peers.tls, logger: logger) }
         // The CSR is checked and signed before the token is used, so a bad one costs no use and writes nothing.
         let issued = try body.csr.flatMap { csr in authority == nil ? nil : try signCertificate(csr: csr, for: agentId) }
         guard try await store.useEnrollmentToken(id: token.id) else {

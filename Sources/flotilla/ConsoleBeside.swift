@@ -1,19 +1,41 @@
+import Foundation
 import FleetConsole
 import FleetStore
 import FleetTLS
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// A console run in the same process as a Fleet Server (`server --console-port`, the quickstart), on the
 /// server's own store object, so its changes are announced to the server's waiting check-ins at once.
 enum ConsoleBeside {
     /// Checks and starts the console; `RunningConsole.stop()` shuts it down gracefully.
+    /// Returns once the console listens; one that cannot (its port is taken) fails with a sentence, rather than
+    /// leaving the Fleet Server running without the console it was asked for.
     static func start(_ configuration: ConsoleConfiguration, store: any Store, logger: Logger) async throws -> RunningConsole {
         let console = try await FleetConsole(configuration: configuration, store: store, logger: logger)
-        let service = console.service { port in say("Console listening on \(configuration.url(port: port))") }
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let service = console.service { port in
+            say("Console listening on \(configuration.url(port: port))")
+            listening.yield(port)
+        }
         // In a group of its own, so that stopping it drains its connections instead of cancelling them.
         let group = ServiceGroup(services: [service], logger: logger)
-        return RunningConsole(console: console, group: group, task: Task { try await group.run() })
+        let task = Task {
+            defer { listening.finish() }
+            try await group.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard await iterator.next() == nil else { return RunningConsole(console: console, group: group, task: task) }
+        let reason: String
+        switch await task.result {
+        case .failure(let error as IOError) where error.errnoCode == EADDRINUSE: reason = "another program already listens there"
+        case .failure(let error as IOError) where error.errnoCode == EACCES: reason = "this user may not use that port"
+        case .failure(let error as IOError) where error.errnoCode == EADDRNOTAVAIL: reason = "this host has no such address"
+        case .failure(let error): reason = "\(error)"
+        case .success: reason = "it stopped at once"
+        }
+        throw FlotillaError("The console cannot listen on \(configuration.host):\(configuration.port): \(reason)", hint: "choose another --console-port or --console-host")
     }
 
     /// The console of a Fleet Server: its certificate and key (never asking browsers for client certificates),

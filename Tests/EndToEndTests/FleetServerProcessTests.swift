@@ -118,6 +118,21 @@ import Testing
         #expect(try await server.curl(server.rogueCredentials).stdout.contains("HEALTHY"))
     }
 
+    @Test func aConsolePortAlreadyTakenIsRefusedWithASentence() async throws {
+        let server = try await RunningServer(clientAuth: "none")
+        defer { Task { await server.stop() } }
+        // A second Fleet Server whose console asks for the first one's port.
+        let second = try await flotilla([
+            "server", "--data-dir", server.directory.file("data"), "--fleet-server-service-token-path", server.directory.file("service.token"),
+            "--fleet-server-cert", server.cert("fleet-cert.crt"), "--fleet-server-cert-key", server.cert("fleet-cert.key"),
+            "--fleet-server-host", "127.0.0.1", "--fleet-server-port", "0", "--console-host", "127.0.0.1", "--console-port", "\(server.port)",
+        ])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("The console cannot listen on 127.0.0.1:\(server.port): another program already listens there"), "\(second.output)")
+        #expect(second.stderr.contains("--console-port"))
+        #expect(!second.output.contains("Fatal error"))
+    }
+
     @Test func sigtermAnswersWaitingCheckinsWithNothingNewAndStopsCleanly() async throws {
         let server = try await RunningServer(clientAuth: "none")
         defer { Task { await server.stop() } }

@@ -69,7 +69,7 @@ extension WebUI {
                 "number": rotation.phase.number, "phase": rotation.phase.rawValue, "summary": rotation.phase.summary,
                 "started": Self.day(rotation.startedAt), "changed": Self.relative(rotation.changedAt, now: now),
                 "active": progress.active, "onNew": progress.onNewCA, "onOld": progress.onOldCA, "without": progress.withoutValidCertificate,
-                "canAdvance": rotation.phase.next != nil, "issuing": rotation.phase == .issueNew, "retiresNext": rotation.phase.next == .retireOld,
+                "canAdvance": rotation.phase.next != nil, "issuing": rotation.phase == .issueNew, "retiresNext": rotation.phase.next == .retireOld && progress.onOldCA > 0,
                 "phases": AgentCARotation.Phase.allCases.map { phase in
                     ["number": phase.number, "name": phase.rawValue, "summary": phase.summary, "done": phase.number < rotation.phase.number, "current": phase == rotation.phase]
                 },
