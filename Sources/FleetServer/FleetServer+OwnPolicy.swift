@@ -30,7 +30,7 @@ extension FleetServer {
     /// DEGRADED until a good revision comes.
     func applyListener(_ ssl: JSONValue, from record: PolicyRecord) {
         guard let tls else { return }
-        let wanted = Self.listenerSettings(ssl, over: configuration.tls)
+        let wanted = Self.listenerSettings(ssl, over: listenerBase)
         guard wanted != tls.settings || listenerProblem.withLock({ $0 }) != nil else { return }
         switch tls.reload(wanted) {
         case .success:

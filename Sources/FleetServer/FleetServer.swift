@@ -22,6 +22,8 @@ public final class FleetServer: Sendable {
     /// The CA that signs agents' certificates now.
     public var issuer: AgentCertificateIssuer? { authority?.issuer }
     let revocations = RevocationList()
+    /// The store's Fleet Server CA rotation, as last read.
+    let serverRotation = LockedBox<ServerCARotation?>(nil)
     let batcher: CheckinBatcher
     let logger: Logger
     /// The running service group, so `stop()` can shut it down as SIGTERM would.
@@ -52,6 +54,15 @@ public final class FleetServer: Sendable {
         } else {
             // The agent CA's certificates are trusted as client certificates whatever the client CAs say.
             tls = try TLSServerContext(settings: configuration.tls, role: "Fleet Server", issuingAuthorities: authority?.initialTrust ?? [])
+        }
+        if configuration.nextCertificate != nil || configuration.nextKey != nil {
+            guard let certificate = configuration.nextCertificate, let key = configuration.nextKey else {
+                throw FlotillaError("--fleet-server-next-cert and --fleet-server-next-cert-key go together", hint: "give both, or neither")
+            }
+            _ = try TLSIdentity.load(
+                certificate: certificate, key: key, passphrasePath: configuration.tls.keyPassphrasePath,
+                role: "next Fleet Server certificate (--fleet-server-next-cert, --fleet-server-next-cert-key)"
+            )
         }
         let revocations = self.revocations
         identities = PeerIdentities(refusal: { revocations.refusal($0) })
@@ -205,6 +216,7 @@ public final class FleetServer: Sendable {
                 group.addTask { await server.store.run() }
                 group.addTask { await server.watchServiceToken() }
                 group.addTask { await server.followOwnPolicy() }
+                group.addTask { await server.followServerCARotation() }
                 if let authority = server.authority {
                     group.addTask { await authority.follow(server.store, tls: server.tls, logger: server.logger) }
                 }

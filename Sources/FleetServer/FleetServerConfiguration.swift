@@ -47,6 +47,10 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public var clientCertificateHeader: String = "X-SSL-Client-Cert"
     /// The agent CA this server issues agents' client certificates with, and how; nil issues none.
     public var agentCertificates: AgentCertificateSettings?
+    /// The certificate (and key) from the new Fleet Server CA, presented once the store's Fleet Server CA rotation
+    /// reaches its second phase (`--fleet-server-next-cert`, `--fleet-server-next-cert-key`).
+    public var nextCertificate: String?
+    public var nextKey: String?
 
     public init() {}
 
@@ -58,7 +62,7 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         case checkinFlushSeconds = "checkin_flush_seconds", serviceTokenCheckSeconds = "service_token_check_seconds", enrollRate = "enroll_rate", enrollBurst = "enroll_burst"
         case checkinRate = "checkin_rate", checkinBurst = "checkin_burst"
         case trustedProxies = "trusted_proxies", clientCertificateHeader = "client_certificate_header"
-        case agentCertificates = "agent_certificates"
+        case agentCertificates = "agent_certificates", nextCertificate = "next_certificate", nextKey = "next_key"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -87,6 +91,8 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         d.trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []
         d.clientCertificateHeader = try c.decodeIfPresent(String.self, forKey: .clientCertificateHeader) ?? d.clientCertificateHeader
         d.agentCertificates = try c.decodeIfPresent(AgentCertificateSettings.self, forKey: .agentCertificates)
+        d.nextCertificate = try c.decodeIfPresent(String.self, forKey: .nextCertificate)
+        d.nextKey = try c.decodeIfPresent(String.self, forKey: .nextKey)
         self = d
     }
 

@@ -14,6 +14,12 @@ struct FleetServerOptions: ParsableArguments {
     @Option(name: .customLong("fleet-server-cert-key-passphrase"), help: "A file holding the key's passphrase.")
     var keyPassphrase: String?
 
+    @Option(name: .customLong("fleet-server-next-cert"), help: "A certificate from the new Fleet Server CA, presented once a Fleet Server CA rotation reaches phase 2.")
+    var nextCertificate: String?
+
+    @Option(name: .customLong("fleet-server-next-cert-key"), help: "Its private key (opened with --fleet-server-cert-key-passphrase).")
+    var nextKey: String?
+
     @Option(name: .customLong("fleet-server-client-auth"), help: "none, optional or required: whether agents must present a certificate.")
     var clientAuth: String?
 
@@ -35,6 +41,7 @@ struct FleetServerOptions: ParsableArguments {
     /// Whether any of these flags was given.
     var isEmpty: Bool {
         certificate == nil && key == nil && keyPassphrase == nil && clientAuth == nil && serviceToken == nil
+            && nextCertificate == nil && nextKey == nil
             && serviceTokenPath == nil && policy == nil && host == nil && port == nil
     }
 
@@ -50,6 +57,8 @@ struct FleetServerOptions: ParsableArguments {
         if let certificate { configuration.tls.certificate = absolutePath(certificate) }
         if let key { configuration.tls.key = absolutePath(key) }
         if let keyPassphrase { configuration.tls.keyPassphrasePath = absolutePath(keyPassphrase) }
+        if let nextCertificate { configuration.nextCertificate = absolutePath(nextCertificate) }
+        if let nextKey { configuration.nextKey = absolutePath(nextKey) }
         if let clientAuth {
             guard let mode = TLSSettings.ClientAuth(rawValue: clientAuth) else {
                 throw FlotillaError("--fleet-server-client-auth must be none, optional or required, not \(clientAuth)")

@@ -12,7 +12,7 @@ struct ServerCA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca",
         abstract: "Rotate the agent CA in phases that cut no agent off, and see how far the fleet is.",
-        subcommands: [Status.self, Rotate.self],
+        subcommands: [Status.self, Rotate.self, ServerRotate.self],
         defaultSubcommand: Status.self
     )
 
@@ -162,6 +162,97 @@ struct ServerCA: AsyncParsableCommand {
             func run() async throws {
                 let count = try await storeOptions.withStore { store in try await store.renewAllForAgentCARotation() }
                 print("Told \(count) agent\(count == 1 ? "" : "s") to renew now; flotilla server ca status shows how many are on the new CA.")
+            }
+        }
+    }
+
+    /// The rotation of the CA that signs the Fleet Servers' own certificates.
+    struct ServerRotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "server-rotate",
+            abstract: "Rotate the Fleet Server CA agents check Fleet Servers with, in phases that cut no agent off.",
+            discussion: """
+                Phases: 1 distribute (agents are sent the new CA beside the old one), 2 present-new (Fleet Servers \
+                started with --fleet-server-next-cert present it; allowed once every active agent runs a policy with \
+                both CAs), 3 retire-old (agents are sent only the new CA; allowed once every active agent has checked \
+                in since). Each can be rolled back.
+                """,
+            subcommands: [Status.self, Start.self, Next.self, Rollback.self],
+            defaultSubcommand: Status.self
+        )
+
+        static func describe(_ rotation: ServerCARotation, _ progress: ServerCARotation.Progress) -> String {
+            """
+            Fleet Server CA rotation: phase \(rotation.phase.number) of 3 (\(rotation.phase.rawValue)): \(rotation.phase.summary).
+              active agents:                   \(progress.active)
+              running a policy with these CAs: \(progress.trusting)
+              checked in since this phase:     \(progress.checkedInSincePhase)
+            """
+        }
+
+        struct Status: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show the phase and how many agents trust the new CA.")
+            @OptionGroup var storeOptions: StoreOptions
+
+            func run() async throws {
+                let shown = try await storeOptions.withStore { store -> String in
+                    guard let rotation = try await store.serverCARotation() else { return "No Fleet Server CA rotation." }
+                    return ServerRotate.describe(rotation, try await store.progress(of: rotation))
+                }
+                print(shown)
+            }
+        }
+
+        struct Start: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Send every agent the new Fleet Server CA beside the old one (phase 1).")
+            @OptionGroup var storeOptions: StoreOptions
+
+            @Option(name: .customLong("fleet-ca"), help: "The CA agents check Fleet Servers with now.")
+            var current: String
+
+            @Option(name: .customLong("next-fleet-ca"), help: "The new CA (made with flotilla certs ca), which signed the Fleet Servers' --fleet-server-next-cert.")
+            var next: String
+
+            func run() async throws {
+                func pem(_ path: String, flag: String) throws -> String {
+                    guard let certificate = try CertificateFiles.loadChain(absolutePath(path), role: "CA (\(flag))").first else {
+                        throw FlotillaError("The file \(path) (\(flag)) holds no certificate", hint: "check the path")
+                    }
+                    return certificate.pemText
+                }
+                let (previous, nextPEM) = (try pem(current, flag: "--fleet-ca"), try pem(next, flag: "--next-fleet-ca"))
+                let shown = try await storeOptions.withStore { store -> String in
+                    let rotation = try await store.startServerCARotation(previous: previous, next: nextPEM)
+                    return ServerRotate.describe(rotation, try await store.progress(of: rotation))
+                }
+                print(shown)
+                print("Next, once every active agent runs a policy with both CAs: flotilla server ca server-rotate next")
+            }
+        }
+
+        struct Next: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Move to the next phase once no agent would be cut off.")
+            @OptionGroup var storeOptions: StoreOptions
+
+            @Flag(help: "Move on even though some active agents are not ready (they lose their connection until they are given the new CA).")
+            var force = false
+
+            func run() async throws {
+                let shown = try await storeOptions.withStore { store -> String in
+                    let rotation = try await store.advanceServerCARotation(force: force)
+                    return ServerRotate.describe(rotation, try await store.progress(of: rotation))
+                }
+                print(shown)
+            }
+        }
+
+        struct Rollback: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Go back one phase; from phase 1, end the rotation.")
+            @OptionGroup var storeOptions: StoreOptions
+
+            func run() async throws {
+                let back = try await storeOptions.withStore { store in try await store.rollBackServerCARotation() }
+                print(back.map { "Back to phase \($0.phase.number) of 3 (\($0.phase.rawValue)): \($0.phase.summary)." } ?? "The Fleet Server CA rotation was rolled back; agents keep both CAs until a policy says otherwise.")
             }
         }
     }

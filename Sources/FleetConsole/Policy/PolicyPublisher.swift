@@ -13,8 +13,11 @@ struct PolicyPublisher: Sendable {
         let composer = try await composer()
         var changed: [String] = []
         let records = try await settings.store.policies()
+        // During a Fleet Server CA rotation the policies carry its CAs; a composed policy keeps them.
+        let rotation = try await settings.store.serverCARotation()
         for (policy, record) in zip(try await settings.policySettings(records: records), records) {
-            let body = String(decoding: try composer.body(for: policy).jsonData(), as: UTF8.self)
+            var body = String(decoding: try composer.body(for: policy).jsonData(), as: UTF8.self)
+            if let rotation { body = rotation.applied(toPolicyBody: body) }
             guard body != record.body || policy.name != record.name || policy.hasFleetServer != record.isFleetServerPolicy else { continue }
             try await settings.store.savePolicy(PolicyRecord(id: policy.id, name: policy.name, isFleetServerPolicy: policy.hasFleetServer, body: body))
             changed.append(policy.id)
