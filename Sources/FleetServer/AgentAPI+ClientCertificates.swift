@@ -64,13 +64,27 @@ extension AgentAPI {
         ))
     }
 
-    /// Whether an agent that presented no certificate may have one: yes within the grace period after its newest
-    /// certificate expired (or while it is still valid, or when it never had one), else a 403 that says to enroll
-    /// it again.
+    /// Whether an agent that presented no certificate may have one. An API key alone is not enough while the agent
+    /// holds a certificate this server accepts: then it must renew over mutual TLS. It is enough when the agent's
+    /// newest certificate expired less than the grace ago, when that certificate's CA is no longer trusted (a
+    /// rotation retired it while the agent was away), or when it never had one (an agent enrolled before this
+    /// server had an agent CA). Anything else is a 403 that says to enroll it again.
     func checkRenewalWithoutCertificate(_ agent: AgentRecord, now: Date = Date()) async throws {
-        guard let newest = try await store.issuedCertificates(agentId: agent.id).first else { return }
+        guard let newest = try await store.issuedCertificates(agentId: agent.id).first else {
+            logger.notice("Issuing a first client certificate to agent \(agent.id) on its API key alone: it was enrolled without one")
+            return
+        }
         guard newest.revokedAt == nil else {
             throw APIError(.forbidden, "The certificates of agent \(agent.id) were revoked; enroll this agent again")
+        }
+        let trusted = authority?.trustedFingerprints ?? []
+        if !newest.issuerFingerprint.isEmpty, !trusted.contains(newest.issuerFingerprint) { return }
+        guard newest.notAfter <= now else {
+            logger.warning("Refused to renew the certificate of agent \(agent.id) on its API key alone: its certificate is still valid")
+            throw APIError(
+                .forbidden,
+                "Agent \(agent.id) holds a valid client certificate until \(RFC3339.string(from: newest.notAfter)): renew it over mutual TLS, presenting it"
+            )
         }
         let grace = (try? configuration.agentCertificates?.graceSeconds()) ?? 0
         guard now <= newest.notAfter.addingTimeInterval(grace) else {

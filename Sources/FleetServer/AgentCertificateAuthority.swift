@@ -10,13 +10,16 @@ final class AgentCertificateAuthority: Sendable {
     let settings: AgentCertificateSettings
     /// The CA of the configuration (`agent_certificates`, `--agent-ca`).
     let configured: AgentCertificateIssuer
-    let state: LockedBox<(issuer: AgentCertificateIssuer, rotation: AgentCARotation?)>
+    let state: LockedBox<(issuer: AgentCertificateIssuer, rotation: AgentCARotation?, trusted: Set<String>)>
 
     init(settings: AgentCertificateSettings) throws(FlotillaError) {
         self.settings = settings
         configured = try settings.issuer()
-        state = LockedBox((configured, nil))
+        state = LockedBox((configured, nil, Set(configured.trustedChain.map(\.sha256Fingerprint))))
     }
+
+    /// Fingerprints of the CAs whose agent certificates are trusted now.
+    var trustedFingerprints: Set<String> { state.withLock { $0.trusted } }
 
     /// The issuer in force now.
     var issuer: AgentCertificateIssuer { state.withLock { $0.issuer } }
@@ -34,6 +37,19 @@ final class AgentCertificateAuthority: Sendable {
         if let rotation {
             let next = try Self.certificate(rotation.nextCertificate, role: "new agent CA of the rotation")
             let previous = try Self.certificate(rotation.previousCertificate, role: "old agent CA of the rotation")
+            // The configured CA takes part only while it is the one being replaced: after an earlier rotation it was
+            // retired, and the previous CA's key comes from the store like the next one's.
+            let configuredIsPrevious = configured.trustedChain.first == previous
+            if rotation.phase == .trustBoth, !configuredIsPrevious {
+                guard let previousKey = rotation.previousKey else {
+                    throw FlotillaError("The rotation's old agent CA is not this server's --agent-ca and its key is not in the store", hint: "start the Fleet Server with the agent CA the rotation replaces")
+                }
+                let identity = try TLSIdentity.load(
+                    certificate: rotation.previousCertificate, key: previousKey, passphrasePath: settings.keyPassphrasePath,
+                    role: "old agent CA of the rotation", passphraseOption: "--agent-ca-key-passphrase-path"
+                )
+                issuer = try AgentCertificateIssuer(identity: identity, validity: configured.validity, renewFraction: configured.renewFraction)
+            }
             if rotation.phase != .trustBoth {
                 let identity = try TLSIdentity.load(
                     certificate: rotation.nextCertificate, key: rotation.nextKey, passphrasePath: settings.keyPassphrasePath,
@@ -44,14 +60,14 @@ final class AgentCertificateAuthority: Sendable {
             }
             switch rotation.phase {
             case .trustBoth, .issueNew:
-                trusted = [previous, next] + configured.trustedChain.filter { $0 != previous && $0 != next }
+                trusted = [previous, next] + (configuredIsPrevious ? configured.trustedChain.dropFirst().filter { $0 != next } : [])
             case .retireOld:
                 trusted = [next]
                 excluded = [previous]
             }
         }
         if case .failure(let error) = tls?.setIssuingAuthorities(trusted, excluding: excluded) { throw error }
-        state.withLock { $0 = (issuer, rotation) }
+        state.withLock { $0 = (issuer, rotation, Set(trusted.map(\.sha256Fingerprint))) }
     }
 
     static func certificate(_ pem: String, role: String) throws(FlotillaError) -> Certificate {

@@ -27,6 +27,13 @@ extension AgentAPI {
                 throw APIError(.forbidden, "Agent \(agentId) is already enrolled; re-enrolling it needs its replace_token")
             }
         }
+        // An agent that sends no CSR and presents no certificate could enroll here but never check in: say so now,
+        // before a use of the token is spent.
+        if body.csr == nil, requiresClientCertificate, context.peer?.fingerprint == nil {
+            throw APIError.badRequest(
+                "This Fleet Server needs a client certificate after enrollment and issues one only from a CSR sent with the enrollment: send a csr, present a client certificate, or set agent_certificates.require_after_enrollment to false"
+            )
+        }
         if body.csr != nil, let authority { await authority.sync(store, tls: peers.tls, logger: logger) }
         // The CSR is checked and signed before the token is used, so a bad one costs no use and writes nothing.
         let issued = try body.csr.flatMap { csr in authority == nil ? nil : try signCertificate(csr: csr, for: agentId) }

@@ -77,7 +77,8 @@ struct PeerIdentityMiddleware: RouterMiddleware {
         let agent = forwardedFor?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
         let identity = PeerIdentity(
             subject: certificate.displayName, fingerprint: fingerprint, issuer: certificate.issuer.description,
-            notAfter: certificate.notValidAfter, address: "\(agent ?? "?") through the proxy at \(proxy)"
+            notAfter: certificate.notValidAfter, address: "\(agent ?? "?") through the proxy at \(proxy)",
+            agentId: certificate.flotillaAgentId
         )
         verdicts.withLockedValue { cache in
             if cache.count > 50_000 { cache.removeAll() }

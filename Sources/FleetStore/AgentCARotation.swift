@@ -36,10 +36,16 @@ public struct AgentCARotation: Codable, Sendable, Equatable {
     public var nextCertificate: String
     /// The new CA's key, encrypted PKCS#8 PEM.
     public var nextKey: String
+    /// The old CA's key, when it came from an earlier rotation rather than the Fleet Servers' --agent-ca.
+    public var previousKey: String?
     public var startedAt: Date
     public var changedAt: Date
 
-    public init(phase: Phase, previousCertificate: String, nextCertificate: String, nextKey: String, startedAt: Date = Date()) {
+    public init(
+        phase: Phase, previousCertificate: String, nextCertificate: String, nextKey: String, previousKey: String? = nil,
+        startedAt: Date = Date()
+    ) {
+        self.previousKey = previousKey
         self.phase = phase
         self.previousCertificate = previousCertificate
         self.nextCertificate = nextCertificate
@@ -50,7 +56,7 @@ public struct AgentCARotation: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case phase, previousCertificate = "previous_certificate", nextCertificate = "next_certificate"
-        case nextKey = "next_key", startedAt = "started_at", changedAt = "changed_at"
+        case nextKey = "next_key", previousKey = "previous_key", startedAt = "started_at", changedAt = "changed_at"
     }
 
     static let kind = "agent-ca-rotation"

@@ -93,11 +93,13 @@ struct ServerCA: AsyncParsableCommand {
                 try await storeOptions.withStore { store in
                     let existing = try await store.agentCARotation()
                     let previous: String
+                    var previousKey: String?
                     if let existing {
                         guard existing.phase == .retireOld else {
                             throw FlotillaError("A rotation is already in phase \(existing.phase.number) (\(existing.phase.rawValue))", hint: "finish it with flotilla server ca rotate next, or roll it back")
                         }
                         previous = existing.nextCertificate  // the CA the last rotation moved to
+                        previousKey = existing.nextKey
                     } else {
                         guard let current else {
                             throw FlotillaError("The agent CA in use now is needed to start the first rotation", hint: "pass --agent-ca with the Fleet Servers' agent CA certificate")
@@ -111,7 +113,8 @@ struct ServerCA: AsyncParsableCommand {
                     try SecureFileWriter.write(made.certificate.pemText, to: paths[0], secret: false)
                     try SecureFileWriter.write(keyPEM, to: paths[1], secret: true)
                     try await store.saveAgentCARotation(AgentCARotation(
-                        phase: .trustBoth, previousCertificate: previous, nextCertificate: made.certificate.pemText, nextKey: keyPEM
+                        phase: .trustBoth, previousCertificate: previous, nextCertificate: made.certificate.pemText, nextKey: keyPEM,
+                        previousKey: previousKey
                     ))
                 }
                 print("Phase 1 of 3: Fleet Servers on this store now trust agent certificates from both CAs; the old CA still issues them.")

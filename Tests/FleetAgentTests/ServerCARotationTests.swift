@@ -70,6 +70,10 @@ import Testing
         let started = try await rotate(["start", "--fleet-ca", certs.fleetCA, "--next-fleet-ca", newCAPath])
         #expect(started.status == 0, "\(started.output)")
         for vault in vaults.prefix(3) { #expect(await eventually(within: 60) { trusted(vault) == 2 }) }
+        #expect(await eventually(within: 60) {
+            guard let rotation = try? await fleet.store.serverCARotation() else { return false }
+            return (try? await fleet.store.progress(of: rotation).trusting) == 3
+        })
         let early = try await rotate(["next"])
         #expect(early.status != 0)
         #expect(early.output.contains("1 active agent does not run a policy with the new Fleet Server CA yet"), "\(early.output)")

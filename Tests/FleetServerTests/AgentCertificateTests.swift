@@ -158,6 +158,11 @@ import Testing
             #expect(reply.status == 400)
             #expect(reply.body.contains(sentence), "\(reply.body)")
         }
+        // No CSR and no certificate: such an agent could never check in here, so it is told before a use is spent.
+        let bare = EnrollRequest(type: "PERMANENT", metadata: EnrollMetadata(local: .object([:])))
+        let refused = try await agent.curl(FleetAPIPath.enroll, body: String(decoding: try JSONEncoder().encode(bare), as: UTF8.self), authorization: "ApiKey \(fleet.enrollmentToken)", presenting: false)
+        #expect(refused.status == 400)
+        #expect(refused.body.contains("issues one only from a CSR"), "\(refused.body)")
         #expect(try await fleet.store.agents().isEmpty)
         #expect(try await fleet.store.issuedCertificates(agentId: nil).isEmpty)
         #expect(try await fleet.store.enrollmentTokens().allSatisfy { $0.uses == 0 })
@@ -169,6 +174,11 @@ import Testing
         var agent = try await CurlAgent(port: fleet.port)
         defer { agent.directory.remove() }
         _ = try await agent.enroll(token: fleet.enrollmentToken)
+
+        // While the certificate is valid, the API key alone buys no other one: renewal needs the certificate.
+        let keyOnly = try await agent.renew(presenting: false)
+        #expect(keyOnly.status == 403)
+        #expect(keyOnly.body.contains("holds a valid client certificate"), "\(keyOnly.body)")
 
         // Renewal with the current certificate, over a fresh key.
         try await agent.newKey(name: "next")

@@ -76,6 +76,10 @@ public final class AgentRunner: Sendable {
         switch answer.status {
         case 200: break
         case 401: throw FlotillaError("Fleet Server refused this agent's API key: \(answer.message)", hint: "the agent keeps its state and retries; enroll again with --force if it was revoked")
+        case 403 where answer.message.contains("needs a client certificate"):
+            // A Fleet Server that now issues certificates: ask for one at once.
+            renewal.renewNow()
+            throw FlotillaError("The check-in failed (403): \(answer.message)", hint: "the agent asks for a certificate and retries")
         default: throw FlotillaError("The check-in failed (\(answer.status)): \(answer.message)", hint: "the agent retries with backoff")
         }
         guard let response = try? JSONDecoder().decode(CheckinResponse.self, from: answer.body) else {

@@ -18,10 +18,9 @@ public final class CertificateRenewal: Sendable {
     /// Why the last renewal failed, for the check-in's message; nil while all is well.
     let problem = NIOLockedValueBox<String?>(nil)
     /// How long to wait before asking a Fleet Server that issues no certificates again.
-    static let quietRetry: Double = 6 * 3600
+    static let quietRetry: Double = 3600
     /// Set by `renewNow()`: renew at once, whatever `renew_after` says.
     let forced = NIOLockedValueBox(false)
-    let nudges = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     public init(vault: AgentVault, logger: Logger) {
         self.vault = vault
@@ -34,20 +33,14 @@ public final class CertificateRenewal: Sendable {
     /// Renews at once (a CERTIFICATE_RENEW action; a Fleet Server that refused the current certificate).
     public func renewNow() {
         forced.withLockedValue { $0 = true }
-        nudges.continuation.yield()
     }
 
-    /// Sleeps `seconds`, or less when `renewNow()` is called.
+    /// Sleeps `seconds`, or less once `renewNow()` is called: it looks once a second, which costs an agent nothing
+    /// and needs no stream whose cancellation would end every later wait.
     func pause(_ seconds: Double) async {
-        let nudges = self.nudges.stream
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
-            group.addTask {
-                var iterator = nudges.makeAsyncIterator()
-                _ = await iterator.next()
-            }
-            await group.next()
-            group.cancelAll()
+        let end = ContinuousClock.now + .seconds(seconds)
+        while !Task.isCancelled, !forced.withLockedValue({ $0 }), ContinuousClock.now < end {
+            try? await Task.sleep(for: min(.seconds(1), end - ContinuousClock.now))
         }
     }
 
@@ -55,7 +48,15 @@ public final class CertificateRenewal: Sendable {
     public func run() async {
         var backoff = Backoff(initial: 1, maximum: 600)
         while !Task.isCancelled {
-            guard let state = try? vault.loadEnrolled(), !state.unenrolled else { return }
+            let loaded: AgentState
+            do { loaded = try vault.loadEnrolled() } catch {
+                // The state may be being replaced (a re-enrolment): look again later rather than stop for good.
+                logger.warning("Certificate renewal cannot read the agent state: \(error.description)")
+                await pause(60)
+                continue
+            }
+            guard !loaded.unenrolled else { return }
+            let state = loaded
             let wait: Double
             if forced.withLockedValue({ $0 }) {
                 wait = 0
@@ -73,6 +74,10 @@ public final class CertificateRenewal: Sendable {
             switch await renewOnce(state) {
             case .renewed:
                 backoff.reset()
+                // A certificate already due again (a CA that ends soon, a skewed clock) is not asked for in a loop.
+                if let due = (try? vault.loadEnrolled())?.issuedCredential?.renewAfter, due < Date() {
+                    await pause(backoff.next())
+                }
             case .notIssuing:
                 // A Fleet Server without an agent CA: nothing to do, ask again now and then.
                 await pause(Self.quietRetry)
@@ -106,7 +111,13 @@ public final class CertificateRenewal: Sendable {
                 answer = try await state.fleetConnection(now: now, issued: false).send("POST", path, body: body, authorization: authorization, timeout: 30)
             }
             guard let answer else { return .failed }
-            if answer.status == 404, credential == nil {
+            if answer.status == 404 {
+                // The Fleet Server issues no certificates (any more): present the installed certificate, or none,
+                // rather than one it may no longer trust.
+                if credential != nil {
+                    try vault.update { current in current.issuedCredential = nil }
+                    logger.notice("Fleet Server issues no certificates any more; the agent presents its installed certificate, if any")
+                }
                 return .notIssuing
             }
             guard answer.status == 200 else {

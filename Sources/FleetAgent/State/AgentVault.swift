@@ -22,15 +22,16 @@ public struct AgentVault: Sendable {
     /// One writer at a time in this process: the check-in loop and certificate renewal both save.
     static let writing = NSLock()
 
-    /// Encrypts and writes `state`, making the key on first use. An issued certificate saved meanwhile by renewal
-    /// (newer than the one `state` holds, for the same agent) is kept: credentials only move forward.
+    /// Encrypts and writes `state`, making the key on first use. Within one enrolment the stored issued
+    /// certificate is kept: renewal alone changes it, through `update`.
     public func save(_ state: AgentState) throws(FlotillaError) {
         Self.writing.lock()
         defer { Self.writing.unlock() }
         var state = state
-        if let stored = try? load(), stored.agentId == state.agentId, let newer = stored.issuedCredential,
-           newer.notAfter > state.issuedCredential?.notAfter ?? .distantPast {
-            state.issuedCredential = newer
+        // The issued credential belongs to renewal, which changes it with `update` while a check-in holds an older
+        // snapshot of the state: within one enrolment, what is stored stays. A new enrolment brings its own.
+        if let stored = try? load(), stored.agentId == state.agentId, stored.enrolledAt == state.enrolledAt {
+            state.issuedCredential = stored.issuedCredential
         }
         try write(state)
     }
