@@ -63,6 +63,7 @@ struct AgentSetupOptions: ParsableArguments {
         }
         configuration.dataDirectory = basePath + "/fleet-server"
         try fleetServer.server.apply(to: &configuration)
+        try fleetServer.agentCertificates.apply(to: &configuration)
         // As in Elastic's bootstrap, --certificate-authorities also names the CAs agents' certificates come from.
         configuration.tls.certificateAuthorities = agentTLS.certificateAuthorities
         guard let certificate = configuration.tls.certificate else {
@@ -91,6 +92,8 @@ struct AgentSetupOptions: ParsableArguments {
 /// The Fleet Server flags plus how long to wait for it.
 struct BootstrapOptions: ParsableArguments {
     @OptionGroup var server: FleetServerOptions
+
+    @OptionGroup var agentCertificates: AgentCertificateOptions
 
     @Option(name: .customLong("fleet-server-timeout"), help: "How long to wait for this agent's Fleet Server to be healthy, as a Go duration.")
     var timeout: String = "2m"

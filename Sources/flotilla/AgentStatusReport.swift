@@ -42,9 +42,13 @@ struct AgentStatusReport: Encodable {
         var clientAuth: String
         var certificate: String?
         var certificateDaysLeft: Int?
+        /// The CA it issues agents' certificates with, if any.
+        var agentCA: String?
+        var agentCADaysLeft: Int?
 
         enum CodingKeys: String, CodingKey {
             case listen, store, policyId = "policy_id", clientAuth = "client_auth", certificate, certificateDaysLeft = "certificate_days_left"
+            case agentCA = "agent_ca", agentCADaysLeft = "agent_ca_days_left"
         }
     }
 
@@ -69,9 +73,11 @@ struct AgentStatusReport: Encodable {
         }
         if let server = try? agent.localFleetServer {
             let certificate = server.tls.certificate.flatMap { try? CertificateCheck.leaf($0) }
+            let agentCA = server.agentCertificates.flatMap { try? CertificateCheck.leaf($0.certificate) }
             fleetServer = LocalFleetServerReport(
                 listen: "\(server.host):\(server.port)", store: server.storePath, policyId: server.policyId ?? agent.policyId,
-                clientAuth: server.tls.clientAuth.rawValue, certificate: certificate?.displayName, certificateDaysLeft: certificate?.daysLeft()
+                clientAuth: server.tls.clientAuth.rawValue, certificate: certificate?.displayName, certificateDaysLeft: certificate?.daysLeft(),
+                agentCA: agentCA?.displayName, agentCADaysLeft: agentCA?.daysLeft()
             )
         }
     }
@@ -86,7 +92,7 @@ struct AgentStatusReport: Encodable {
         """ + (fleetServer.map { server in
             """
 
-              runs Fleet Server: listening on \(server.listen), store \(server.store), client auth \(server.clientAuth), certificate \(server.certificate ?? "-") (\(server.certificateDaysLeft ?? 0) days left)
+              runs Fleet Server: listening on \(server.listen), store \(server.store), client auth \(server.clientAuth), certificate \(server.certificate ?? "-") (\(server.certificateDaysLeft ?? 0) days left)\(server.agentCA.map { ", issues agents' certificates with \($0) (\(server.agentCADaysLeft ?? 0) days left)" } ?? "")
             """
         } ?? "")
     }

@@ -49,6 +49,32 @@ import Testing
         })
     }
 
+    /// The seed's flow: a Fleet Server that demands client certificates at the handshake, an agent that enrolls
+    /// with its hand-made one and moves to the certificate issued from its own key.
+    @Test func anAgentEnrolledWithAHandMadeCertificateMovesToAnIssuedOne() async throws {
+        let fleet = try await TestFleetServer.start(clientAuth: .required) { configuration in
+            configuration.agentCertificates = AgentCertificateSettings(certificate: certs.agentCA, key: certs.path("agent-ca.key"))
+        }
+        defer { Task { await fleet.stop() } }
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let vault = AgentVault(directory: directory.path)
+        let state = try await Enrollment.enroll(
+            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: true),
+            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
+        )
+        let issued = try #require(state.issuedCredential)
+        let handMade = try #require(try CertificateFiles.loadChain(certs.agentCert, role: "agent certificate").first)
+        #expect(issued.fingerprint != handMade.sha256Fingerprint)
+        #expect(try await fleet.store.agent(id: state.agentId)?.certificateFingerprint == handMade.sha256Fingerprint)
+        try vault.save(state)
+        let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: 120)
+        #expect(try await runner.checkinOnce() == .keepRunning)
+        #expect(await eventually(within: 20) {
+            (try? await fleet.store.agent(id: state.agentId))??.certificateFingerprint == issued.fingerprint
+        })
+    }
+
     @Test func aShortLivedCertificateIsRenewedWhileTheLongPollWaits() async throws {
         let fleet = try await fleet(validity: "9s")
         let directory = TemporaryDirectory()
