@@ -75,6 +75,14 @@ public final class TLSServerContext: Sendable {
     /// to new connections. On failure the previous context stays in use and the error says why.
     @discardableResult
     public func reload(_ settings: TLSSettings? = nil) -> Result<Void, FlotillaError> {
+        reloading.withLock { reloadWhileLocked(settings) }
+    }
+
+    /// One reload at a time (the console's listener settings and an agent CA rotation may change it at once): each
+    /// reads the settings and issuing CAs the last one left.
+    private let reloading = NIOLock()
+
+    private func reloadWhileLocked(_ settings: TLSSettings?) -> Result<Void, FlotillaError> {
         let wanted = settings ?? self.settings
         do {
             let (authorities, excluded) = issuing.withLockedValue { $0 }
@@ -90,13 +98,15 @@ public final class TLSServerContext: Sendable {
     /// on: an agent CA rotation moving on. On failure the previous context stays in use.
     @discardableResult
     public func setIssuingAuthorities(_ authorities: [Certificate], excluding excluded: [Certificate] = []) -> Result<Void, FlotillaError> {
-        let before = issuing.withLockedValue { state in
-            defer { state = (authorities, excluded) }
-            return state
+        reloading.withLock {
+            let before = issuing.withLockedValue { state in
+                defer { state = (authorities, excluded) }
+                return state
+            }
+            let result = reloadWhileLocked(nil)
+            if case .failure = result { issuing.withLockedValue { $0 = before } }
+            return result
         }
-        let result = reload()
-        if case .failure = result { issuing.withLockedValue { $0 = before } }
-        return result
     }
 
     public var settings: TLSSettings { current.withLockedValue { $0.settings } }
