@@ -35,6 +35,7 @@ extension FleetServer {
         switch tls.reload(wanted) {
         case .success:
             listenerProblem.withLock { $0 = nil }
+            if let port = listeningPort.withLock({ $0 }) { Task { await publishCertificates(port: port) } }
             logger.info("Applied the listener settings of policy \(record.id) revision \(record.revision); new connections use them")
         case .failure(let error):
             let problem = FlotillaError(

@@ -22,6 +22,8 @@ public final class FleetServer: Sendable {
     /// The CA that signs agents' certificates now.
     public var issuer: AgentCertificateIssuer? { authority?.issuer }
     let revocations = RevocationList()
+    /// The port the listener is bound to, once it is.
+    let listeningPort = LockedBox<Int?>(nil)
     /// The store's Fleet Server CA rotation, as last read.
     let serverRotation = LockedBox<ServerCARotation?>(nil)
     let batcher: CheckinBatcher
@@ -138,7 +140,12 @@ public final class FleetServer: Sendable {
             server: serverBuilder(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [BackgroundWork(server: self)],
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? 0
+                listeningPort.withLock { $0 = port }
+                await publishCertificates(port: port)
+                await onListening(port)
+            },
             logger: logger
         )
         // Services shut down in reverse order: the notice goes first, before the listener closes.

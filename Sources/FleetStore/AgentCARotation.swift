@@ -7,17 +7,13 @@ import Foundation
 /// agent CA key, so any Fleet Server that can sign today can sign with the new CA, and the store alone cannot.
 public struct AgentCARotation: Codable, Sendable, Equatable {
     /// The phases, in order; each can be rolled back to the one before.
-    public enum Phase: String, Codable, CaseIterable, Sendable {
+    public enum Phase: String, Codable, RotationPhase {
         /// 1: client certificates from both CAs are trusted; certificates are still issued by the old one.
         case trustBoth = "trust-both"
         /// 2: certificates are issued by the new CA; agents move onto it as they renew (or all at once).
         case issueNew = "issue-new"
         /// 3: the old CA is no longer trusted: the rotation is complete.
         case retireOld = "retire-old"
-
-        public var number: Int { (Self.allCases.firstIndex(of: self) ?? 0) + 1 }
-        public var next: Phase? { number < Self.allCases.count ? Self.allCases[number] : nil }
-        public var previous: Phase? { number > 1 ? Self.allCases[number - 2] : nil }
 
         /// What the phase does, for `flotilla server ca status` and the console.
         public var summary: String {
@@ -60,29 +56,22 @@ public struct AgentCARotation: Codable, Sendable, Equatable {
     }
 
     static let kind = "agent-ca-rotation"
-    static let id = "current"
 }
 
 extension Store {
     /// The agent CA rotation in progress (or completed), if any.
     public func agentCARotation() async throws -> AgentCARotation? {
-        guard let record = try await consoleObject(kind: AgentCARotation.kind, id: AgentCARotation.id) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(AgentCARotation.self, from: Data(record.body.utf8))
+        try await rotationRecord(AgentCARotation.self, kind: AgentCARotation.kind)
     }
 
     public func saveAgentCARotation(_ rotation: AgentCARotation) async throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        let body = String(decoding: try encoder.encode(rotation), as: UTF8.self)
-        try await saveConsoleObject(ConsoleObjectRecord(kind: AgentCARotation.kind, id: AgentCARotation.id, body: body))
+        try await saveRotationRecord(rotation, kind: AgentCARotation.kind)
     }
 
     /// Ends a rotation rolled back past its first phase: the configured agent CA alone is in force again.
     @discardableResult
     public func deleteAgentCARotation() async throws -> Bool {
-        try await deleteConsoleObject(kind: AgentCARotation.kind, id: AgentCARotation.id)
+        try await deleteRotationRecord(kind: AgentCARotation.kind)
     }
 }
 

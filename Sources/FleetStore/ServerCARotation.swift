@@ -7,17 +7,13 @@ import X509
 /// Fleet Servers' new certificates with it.
 public struct ServerCARotation: Codable, Sendable, Equatable {
     /// The phases, in order; each can be rolled back to the one before.
-    public enum Phase: String, Codable, CaseIterable, Sendable {
+    public enum Phase: String, Codable, RotationPhase {
         /// 1: agents are sent the new CA beside the old one, in their policies' `fleet.ssl.certificate_authorities`.
         case distribute
         /// 2: Fleet Servers given a certificate from the new CA (`--fleet-server-next-cert`) present it.
         case presentNew = "present-new"
         /// 3: agents are sent only the new CA: the rotation is complete.
         case retireOld = "retire-old"
-
-        public var number: Int { (Self.allCases.firstIndex(of: self) ?? 0) + 1 }
-        public var next: Phase? { number < Self.allCases.count ? Self.allCases[number] : nil }
-        public var previous: Phase? { number > 1 ? Self.allCases[number - 2] : nil }
 
         public var summary: String {
             switch self {
@@ -72,7 +68,6 @@ public struct ServerCARotation: Codable, Sendable, Equatable {
     }
 
     static let kind = "server-ca-rotation"
-    static let id = "current"
 
     /// How far the fleet is: active agents that run a policy revision carrying this phase's CAs, and those that
     /// have checked in since the phase began (they reached a Fleet Server as it is now).
@@ -89,17 +84,11 @@ public struct ServerCARotation: Codable, Sendable, Equatable {
 
 extension Store {
     public func serverCARotation() async throws -> ServerCARotation? {
-        guard let record = try await consoleObject(kind: ServerCARotation.kind, id: ServerCARotation.id) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(ServerCARotation.self, from: Data(record.body.utf8))
+        try await rotationRecord(ServerCARotation.self, kind: ServerCARotation.kind)
     }
 
     func saveServerCARotation(_ rotation: ServerCARotation) async throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        let body = String(decoding: try encoder.encode(rotation), as: UTF8.self)
-        try await saveConsoleObject(ConsoleObjectRecord(kind: ServerCARotation.kind, id: ServerCARotation.id, body: body))
+        try await saveRotationRecord(rotation, kind: ServerCARotation.kind)
     }
 
     /// Every agent policy gets a new revision, so every agent is sent the CAs of the phase now in force; the new
@@ -181,7 +170,7 @@ extension Store {
             throw FlotillaError("No Fleet Server CA rotation is in progress", hint: "flotilla server ca server-rotate status shows it")
         }
         guard let previous = rotation.phase.previous else {
-            _ = try await deleteConsoleObject(kind: ServerCARotation.kind, id: ServerCARotation.id)
+            _ = try await deleteRotationRecord(kind: ServerCARotation.kind)
             return nil
         }
         let wasRetired = rotation.phase == .retireOld

@@ -36,6 +36,9 @@ import Testing
             phase: .issueNew, previousCertificate: oldCA.pemText, nextCertificate: made.certificate.pemText,
             nextKey: try made.key.pem(passphrase: Array("test".utf8))
         ))
+        try await store.publishFleetServerCertificates(FleetServerCertificates(server: "fleet-1:8220", certificates: [
+            .init(use: "server certificate", subject: "fleet.example.com", issuer: "Flotilla Fleet CA", fingerprint: String(repeating: "ef", count: 32), notAfter: now.addingTimeInterval(20 * 86_400)),
+        ]))
         try await harness.console.accounts.addUser("carol", password: "correct horse battery", role: .admin)
 
         try await harness.run { client in
@@ -47,6 +50,7 @@ import Testing
             #expect(page.text.contains("web-1") && (page.text.contains("24 days left") || page.text.contains("25 days left")), "\(page.text)")
             #expect(page.text.contains("db-1") && page.text.contains(#"badge danger">4 days left"#), "\(page.text)")
             #expect(page.text.contains(#"class="banner danger""#) && page.text.contains("the client certificate flotilla-agent of agent hand-made-agent"))
+            #expect(page.text.contains("fleet-1:8220") && page.text.contains(#"badge warn">19 days left"#), "\(page.text)")
             #expect(page.text.contains("<b>2. issue-new</b>") && page.text.contains("<dt>On the old CA</dt><dd>1</dd>"), "\(page.text)")
             let agents = try await client.call(.get, "/agents", headers: [.cookie: cookie])
             #expect(agents.text.contains(#"class="banner danger""#), "the banner shows on every page")

@@ -115,6 +115,10 @@ import Testing
         #expect(abs(renewAfter.timeIntervalSinceNow - 20 * 86_400) < 600)
         let stored = try await fleet.store.issuedCertificates(agentId: agent.id)
         #expect(stored.count == 1 && stored.first?.revokedAt == nil)
+        // The Fleet Server published its own certificate for the console's inventory.
+        let served = try #require(try CertificateFiles.loadChain(certs.fleetCert, role: "server certificate").first)
+        let published = try await fleet.store.fleetServerCertificates().flatMap(\.certificates)
+        #expect(published.contains { $0.use == "server certificate" && $0.fingerprint == served.sha256Fingerprint })
 
         // After enrollment a certificate is needed: with it the check-in goes through, without it it is refused.
         let withCertificate = try await agent.checkin()

@@ -3,7 +3,8 @@ import Foundation
 
 /// The banner every console page shows when a certificate the fleet depends on ends soon: at 30 days (warning) and
 /// 7 days (danger). Issued certificates renew themselves, so one counts only once it is within 7 days of its end
-/// (its renewal is failing); hand-made client certificates and the rotation's CAs count from 30 days.
+/// (its renewal is failing); hand-made client certificates, the Fleet Servers' own and the rotation's CA count
+/// from 30 days.
 /// Worked out at most once a minute: a page view never reads every agent.
 final class CertificateWarnings: Sendable {
     struct Banner: Sendable {
@@ -38,6 +39,11 @@ final class CertificateWarnings: Sendable {
                 consider(record.notAfter, "the issued certificate of agent \(agent.id) (its renewal is failing)", from: 7)
             } else if let end = agent.certificateNotAfter, let fingerprint = agent.certificateFingerprint, !issued.contains(fingerprint) {
                 consider(end, "the client certificate \(agent.certificateSubject ?? "") of agent \(agent.id)", from: 30)
+            }
+        }
+        for published in try await store.fleetServerCertificates() {
+            for entry in published.certificates {
+                consider(entry.notAfter, "the \(entry.use) \(entry.subject) of the Fleet Server \(published.server)", from: 30)
             }
         }
         if let rotation = try await store.agentCARotation(), let end = rotation.nextNotAfter {

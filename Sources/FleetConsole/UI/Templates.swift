@@ -234,6 +234,10 @@ enum Templates {
     </div>{{/admin}}{{/rotation}}
     {{^rotation}}<p class="hint">No rotation in progress: each Fleet Server's agent CA (<code>--agent-ca</code>) issues agents' certificates.
     Start one with <code>flotilla server ca rotate start</code>; its phases can then be moved on and rolled back here.</p>{{/rotation}}</section>
+    <section class="card"><h2>Fleet Servers' certificates</h2><p class="hint">As each Fleet Server published them at start and after each reload; the files live on its host.</p>
+    <table class="grid"><thead><tr><th>Fleet Server</th><th>Use</th><th>Subject</th><th>Issuer</th><th>SHA-256</th><th>Until</th><th>Left</th></tr></thead><tbody>
+    {{#servers}}<tr><td class="mono">{{host}}</td><td>{{use}}</td><td class="mono">{{subject}}</td><td>{{issuer}}</td><td class="mono" title="{{fullFingerprint}}">{{fingerprint}}…</td><td>{{until}}</td><td><span class="badge {{state}}">{{label}}</span></td></tr>{{/servers}}
+    {{^servers}}<tr><td colspan="7" class="empty">No Fleet Server on this store has published its certificates yet.</td></tr>{{/servers}}</tbody></table></section>
     <section class="card"><h2>Issued agent certificates</h2><p class="hint">Made from each agent's own key and renewed by the agent after two thirds of their life.</p>
     <table class="grid"><thead><tr><th>Agent</th><th>Subject</th><th>Issuer</th><th>SHA-256</th><th>Until</th><th>Left</th></tr></thead><tbody>
     {{#issued}}<tr><td><a href="/agents/{{agentId}}">{{host}}</a></td><td class="mono">{{subject}}</td><td>{{issuer}}</td><td class="mono" title="{{fullFingerprint}}">{{fingerprint}}…</td><td>{{until}}</td><td><span class="badge {{state}}">{{label}}</span></td></tr>{{/issued}}

@@ -62,7 +62,17 @@ extension WebUI {
                 fingerprint: fingerprint, notAfter: end, revoked: false, renews: false, now: now
             )
         }
-        var values: [String: Any] = ["issued": issued, "presented": presented, "nav": ["certificates": true]]
+        let servers: [[String: Any]] = try await store.fleetServerCertificates().flatMap { published in
+            published.certificates.map { entry in
+                var row = Self.certificateRow(
+                    agentId: "", host: published.server, subject: entry.subject, issuer: entry.issuer, fingerprint: entry.fingerprint,
+                    notAfter: entry.notAfter, revoked: false, renews: false, now: now
+                )
+                row["use"] = entry.use
+                return row
+            }
+        }
+        var values: [String: Any] = ["issued": issued, "presented": presented, "servers": servers, "nav": ["certificates": true]]
         if let rotation = try await store.agentCARotation() {
             let progress = try await store.progress(of: rotation, now: now)
             values["rotation"] = [
