@@ -44,19 +44,10 @@ final class AgentCertificateAuthority: Sendable {
                 guard let previousKey = rotation.previousKey else {
                     throw FlotillaError("The rotation's old agent CA is not this server's --agent-ca and its key is not in the store", hint: "start the Fleet Server with the agent CA the rotation replaces")
                 }
-                let identity = try TLSIdentity.load(
-                    certificate: rotation.previousCertificate, key: previousKey, passphrasePath: settings.keyPassphrasePath,
-                    role: "old agent CA of the rotation", passphraseOption: "--agent-ca-key-passphrase-path"
-                )
-                issuer = try AgentCertificateIssuer(identity: identity, validity: configured.validity, renewFraction: configured.renewFraction)
+                issuer = try storedIssuer(rotation.previousCertificate, key: previousKey, role: "old agent CA of the rotation")
             }
             if rotation.phase != .trustBoth {
-                let identity = try TLSIdentity.load(
-                    certificate: rotation.nextCertificate, key: rotation.nextKey, passphrasePath: settings.keyPassphrasePath,
-                    role: "new agent CA of the rotation (its key is opened with --agent-ca-key-passphrase-path)",
-                    passphraseOption: "--agent-ca-key-passphrase-path"
-                )
-                issuer = try AgentCertificateIssuer(identity: identity, validity: configured.validity, renewFraction: configured.renewFraction)
+                issuer = try storedIssuer(rotation.nextCertificate, key: rotation.nextKey, role: "new agent CA of the rotation")
             }
             switch rotation.phase {
             case .trustBoth, .issueNew:
@@ -68,6 +59,16 @@ final class AgentCertificateAuthority: Sendable {
         }
         if case .failure(let error) = tls?.setIssuingAuthorities(trusted, excluding: excluded) { throw error }
         state.withLock { $0 = (issuer, rotation, Set(trusted.map(\.sha256Fingerprint))) }
+    }
+
+    /// A CA kept in the store's rotation, its key opened with this server's agent CA passphrase, signing with the
+    /// configured lifetime.
+    func storedIssuer(_ certificate: String, key: String, role: String) throws(FlotillaError) -> AgentCertificateIssuer {
+        let identity = try TLSIdentity.load(
+            certificate: certificate, key: key, passphrasePath: settings.keyPassphrasePath,
+            role: "\(role) (its key is opened with --agent-ca-key-passphrase-path)", passphraseOption: "--agent-ca-key-passphrase-path"
+        )
+        return try AgentCertificateIssuer(identity: identity, validity: configured.validity, renewFraction: configured.renewFraction)
     }
 
     static func certificate(_ pem: String, role: String) throws(FlotillaError) -> Certificate {

@@ -93,8 +93,8 @@ import Testing
         #expect(await fleet.logs.waitForMessage(containing: "Agent CA rotation: phase 1") != nil)
         #expect(try await status()["progress"]?["on_old_ca"]?.intValue == 4)
         try await everyRunningAgentFollowsAChange("trust-both")
-        let tooSoon = try await flotilla(["server", "ca", "rotate", "next"] + storeFlags)
-        #expect(tooSoon.status == 0)  // phase 1 to 2 needs nothing
+        let toPhaseTwo = try await flotilla(["server", "ca", "rotate", "next"] + storeFlags)
+        #expect(toPhaseTwo.status == 0, "\(toPhaseTwo.output)")  // phase 1 to 2 waits for nothing
 
         // Phase 2: the new CA issues; every running agent is told to renew now.
         #expect(await fleet.logs.waitForMessage(containing: "Agent CA rotation: phase 2") != nil)

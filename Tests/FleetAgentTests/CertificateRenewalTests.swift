@@ -21,16 +21,21 @@ import Testing
         }
     }
 
+    /// Enrolls into `fleet` as the agent does, dialling it on loopback; `mutual` presents the seed's certificate.
+    func enroll(_ fleet: TestFleetServer, mutual: Bool = false) async throws -> AgentState {
+        try await Enrollment.enroll(
+            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: mutual),
+            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
+        )
+    }
+
     @Test func theAgentEnrollsWithoutACertificateAndThenPresentsItsIssuedOne() async throws {
         let fleet = try await fleet(validity: "720h")
         defer { Task { await fleet.stop() } }
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let vault = AgentVault(directory: directory.path)
-        let state = try await Enrollment.enroll(
-            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: false),
-            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
-        )
+        let state = try await enroll(fleet, mutual: false)
         let credential = try #require(state.issuedCredential)
         #expect(credential.subject == state.agentId)
         #expect(credential.key.contains("BEGIN PRIVATE KEY"))
@@ -59,10 +64,7 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let vault = AgentVault(directory: directory.path)
-        let state = try await Enrollment.enroll(
-            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: true),
-            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
-        )
+        let state = try await enroll(fleet, mutual: true)
         let issued = try #require(state.issuedCredential)
         let handMade = try #require(try CertificateFiles.loadChain(certs.agentCert, role: "agent certificate").first)
         #expect(issued.fingerprint != handMade.sha256Fingerprint)
@@ -80,10 +82,7 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let vault = AgentVault(directory: directory.path)
-        let state = try await Enrollment.enroll(
-            url: "https://localhost:\(fleet.port)", token: fleet.enrollmentToken, tls: certs.clientSettings(mutual: false),
-            options: FleetConnectionOptions(localFleetServerPort: fleet.port)
-        )
+        let state = try await enroll(fleet, mutual: false)
         try vault.save(state)
         // The policy points Fleet back at this test server.
         var policy = try #require(try await fleet.store.policy(id: state.policyId))

@@ -29,9 +29,10 @@ final class CertificateWarnings: Sendable {
             guard left < days, left > -1 else { return }
             if soonest == nil || left < soonest!.days { soonest = (left, what) }
         }
-        let issued = Set(try await store.issuedCertificates(agentId: nil).map(\.fingerprint))
+        let records = try await store.issuedCertificates(agentId: nil)
+        let issued = Set(records.map(\.fingerprint))
         var newest: [String: IssuedCertificateRecord] = [:]
-        for record in try await store.issuedCertificates(agentId: nil) where record.revokedAt == nil && newest[record.agentId] == nil {
+        for record in records where record.revokedAt == nil && newest[record.agentId] == nil {
             newest[record.agentId] = record
         }
         for agent in try await store.agents() where agent.unenrolledAt == nil && !agent.apiKeyRevoked {
