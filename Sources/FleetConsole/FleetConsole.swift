@@ -23,7 +23,12 @@ public final class FleetConsole: Sendable {
     public init(configuration: ConsoleConfiguration, store: any Store, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
-        tls = configuration.insecureHTTP ? nil : try TLSServerContext(settings: configuration.tls, role: "console")
+        tls = configuration.insecureHTTP ? nil : try TLSServerContext(
+            settings: configuration.tls, role: "console", fields: TLSFieldNames(
+                certificateAuthorities: "console client CAs", certificate: "--console-cert", key: "--console-cert-key",
+                keyPassphrase: "--console-cert-key-passphrase"
+            )
+        )
         settings = ConsoleSettings(store: store, box: try SecretBox(keyPath: configuration.secretsKeyPath))
         accounts = ConsoleAccounts(store: store, sessionLifetime: configuration.sessionSeconds)
         try await ConsoleBootstrap(settings: settings).adoptExistingPolicies()

@@ -32,7 +32,7 @@ extension FleetServer {
         guard let tls else { return }
         let wanted = Self.listenerSettings(ssl, over: listenerBase)
         guard wanted != tls.settings || listenerProblem.withLock({ $0 }) != nil else { return }
-        switch tls.reload(wanted) {
+        switch tls.reload(wanted, fields: TLSFieldNames(prefix: "ssl")) {
         case .success:
             listenerProblem.withLock { $0 = nil }
             if let port = listeningPort.withLock({ $0 }) { Task { await publishCertificates(port: port) } }

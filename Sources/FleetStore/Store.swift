@@ -28,8 +28,10 @@ public protocol Store: Sendable {
     func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws
     func enrollmentTokens() async throws -> [EnrollmentTokenRecord]
     func enrollmentToken(secretHash: String) async throws -> EnrollmentTokenRecord?
-    /// Counts one use, atomically refusing past `maxUses`. Returns false when none is left.
-    func useEnrollmentToken(id: String) async throws -> Bool
+    /// One enrollment in one transaction: a use of its token (refused past `maxUses`, when revoked or expired),
+    /// the agent (replacing one with the same id only when the replace token matches) and its issued certificate.
+    /// Anything but `.enrolled` wrote nothing, and a failure part way writes nothing either.
+    func enroll(_ enrollment: EnrollmentRecord) async throws -> EnrollmentOutcome
     func revokeEnrollmentToken(id: String) async throws -> Bool
 
     // Service tokens (what a Fleet Server presents to the store)
@@ -54,6 +56,9 @@ public protocol Store: Sendable {
     func assignAgent(id: String, policyId: String, tags: [String]) async throws
     /// Writes many check-ins in one transaction.
     func recordCheckins(_ checkins: [CheckinRecord]) async throws
+    /// The agent applied `revision` of `policyId`: kept (never lowered) while the agent stays on that policy, so
+    /// every Fleet Server knows what an agent that does not send `policy_revision_idx` runs.
+    func recordPolicyAcknowledged(agentId: String, policyId: String, revision: Int) async throws
 
     // Issued client certificates
     func recordIssuedCertificate(_ certificate: IssuedCertificateRecord) async throws

@@ -58,6 +58,9 @@ struct AgentEnrollmentOptions: ParsableArguments {
         let endpoint = try HTTPEndpoint(url: url, field: "--url")
         let fromEnvironment = proxyURL == nil && !proxyDisabled ? try ForwardProxy.fromEnvironment(for: endpoint.host, port: endpoint.port) : nil
         var proxyHeaders = try Self.keyValues(proxyHeader, flag: "--proxy-header")
+        try HTTPHeaderCheck.validate(proxyHeaders, field: "--proxy-header")
+        let headers = try Self.keyValues(header, flag: "--header")
+        try HTTPHeaderCheck.validate(headers, field: "--header")
         if let proxyCredentialsFile {
             proxyHeaders["Proxy-Authorization"] = try Self.basicCredentials(file: proxyCredentialsFile)
         }
@@ -69,7 +72,7 @@ struct AgentEnrollmentOptions: ParsableArguments {
             certificateAuthorities: proxyCAs, certificate: proxyCertificate.map(absolutePath), key: proxyCertificateKey.map(absolutePath)
         )
         let options = FleetConnectionOptions(
-            headers: try Self.keyValues(header, flag: "--header"),
+            headers: headers,
             proxyURL: proxyURL ?? (fromEnvironment == nil ? nil : ForwardProxy.environmentURL()),
             proxyHeaders: proxyHeaders, proxyTLS: proxyTLS, proxyDisabled: proxyDisabled
         )

@@ -118,7 +118,7 @@ struct StoreTLSOptions: ParsableArguments {
             certificate: certificate.map(absolutePath), key: key.map(absolutePath),
             verificationMode: insecure ? .none : .full, caTrustedFingerprint: trustedFingerprint
         )
-        _ = try TLSClientContext(settings: settings, role: "store")  // files, key match and client purpose
+        _ = try TLSClientContext(settings: settings, role: "store", fields: .store)  // files, key match and client purpose
         return settings
     }
 }

@@ -7,7 +7,7 @@ import Testing
 /// Issued agent certificates with real processes: `flotilla server --agent-ca`, an agent enrolled with the Fleet CA
 /// only, which gets its certificate, renews it while running, comes back after it expired while stopped, and is
 /// cut off when revoked; `flotilla status` and `flotilla server certs list` show it.
-@Suite struct AgentCertificateProcessTests {
+@Suite(.timeLimit(.minutes(5))) struct AgentCertificateProcessTests {
     typealias RunningServer = FleetServerProcessTests.RunningServer
 
     func status(_ base: String) async throws -> JSONValue {

@@ -8,7 +8,7 @@ import Testing
 
 /// The agent's commands as real processes: the seed's mutual-TLS install, run, kill -9 and restart, status,
 /// uninstall, each validation failure, and the quickstart.
-@Suite struct AgentCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct AgentCommandTests {
     typealias RunningServer = FleetServerProcessTests.RunningServer
 
     /// Polls the server's store until `condition` holds for the agent (bookkeeping is batched).
@@ -75,7 +75,11 @@ import Testing
             flags.map { $0.hasPrefix("--\(flag)=") ? "--\(flag)=\(value)" : $0 }
         }
         let cases: [([String], [String])] = [
-            (replacing("elastic-agent-cert", with: server.cert("missing.crt")), ["does not exist", server.cert("missing.crt")]),
+            (replacing("elastic-agent-cert", with: server.cert("missing.crt")), ["does not exist", server.cert("missing.crt"), "--elastic-agent-cert"]),
+            (replacing("certificate-authorities", with: server.cert("missing-ca.crt")), ["does not exist", server.cert("missing-ca.crt"), "--certificate-authorities"]),
+            (replacing("elastic-agent-cert-key-passphrase", with: server.cert("missing.pass")), ["does not exist", server.cert("missing.pass"), "--elastic-agent-cert-key-passphrase"]),
+            (flags + ["--header=X-Tenant=blue\r\nX-Injected: 1"], ["--header", "line break"]),
+            (flags + ["--proxy-url=http://127.0.0.1:1", "--proxy-header=X-Tenant=a\nb"], ["--proxy-header", "line break"]),
             (replacing("elastic-agent-cert-key-passphrase", with: wrongPassphrase), ["does not open", wrongPassphrase]),
             (replacing("elastic-agent-cert-key", with: server.cert("es-cert.key")), ["does not match", server.cert("es-cert.key")]),
             (replacing("elastic-agent-cert", with: server.cert("fleet-cert.crt")) .map { $0.hasPrefix("--elastic-agent-cert-key=") ? "--elastic-agent-cert-key=\(server.cert("fleet-cert.key"))" : $0 }.filter { !$0.hasPrefix("--elastic-agent-cert-key-passphrase") }, ["not a client certificate"]),

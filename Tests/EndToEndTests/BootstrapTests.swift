@@ -8,7 +8,7 @@ import Testing
 
 /// The seed's two install commands, flag for flag with local paths and an SQLite store: each brings a Fleet Server
 /// up inside the agent and the agent online; more agents enroll into it; every bad input is refused first.
-@Suite struct BootstrapTests {
+@Suite(.timeLimit(.minutes(5))) struct BootstrapTests {
     /// What `flotilla server init` and `flotilla certs init` leave for an install: certificates, store, tokens.
     struct Prepared {
         let directory = TemporaryDirectory("flotilla-bootstrap")

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `flotilla certs` as a user runs it, with openssl as the judge of what it writes.
-@Suite struct CertsCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct CertsCommandTests {
     func openssl(_ arguments: [String]) async throws -> ProcessResult {
         try await ProcessRunner.run("openssl", arguments)
     }

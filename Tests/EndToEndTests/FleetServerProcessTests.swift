@@ -8,7 +8,7 @@ import Testing
 
 /// `flotilla server` as a real process with the certificates `flotilla certs init` makes: the three client-auth
 /// modes seen by curl and openssl, and SIGTERM.
-@Suite struct FleetServerProcessTests {
+@Suite(.timeLimit(.minutes(5))) struct FleetServerProcessTests {
     /// A certificate set, an initialized store, and a running `flotilla server` with `clientAuth`.
     final class RunningServer: Sendable {
         let directory: TemporaryDirectory

@@ -7,7 +7,7 @@ import Testing
 
 /// Agents reaching Fleet Server through a real HTTP proxy (tinyproxy): CONNECT tunnels, proxy credentials sent as
 /// --proxy-header, and a clear sentence when the proxy is missing or refuses.
-@Suite struct ProxyTests {
+@Suite(.timeLimit(.minutes(5))) struct ProxyTests {
     typealias RunningServer = FleetServerProcessTests.RunningServer
 
     func installFlags(_ server: RunningServer, base: String) throws -> [String] {

@@ -4,7 +4,7 @@ import Testing
 
 /// The README's main command: a Fleet Server and one agent over mutual TLS, the command for a second host (run
 /// here for real), a clean stop, and a second run that reuses everything.
-@Suite struct QuickstartTests {
+@Suite(.timeLimit(.minutes(5))) struct QuickstartTests {
     @Test func quickstartBringsAnAgentOnlineAndItsPrintedCommandEnrollsAnother() async throws {
         let directory = TemporaryDirectory("flotilla-quickstart")
         let root = directory.file("quickstart")

@@ -10,7 +10,7 @@ import Testing
 
 /// The agent against a real Fleet Server over mutual TLS: enrollment, policies, a broken TLS change, unenroll,
 /// and a restart that resumes without enrolling again.
-@Suite struct AgentRunnerTests {
+@Suite(.timeLimit(.minutes(5))) struct AgentRunnerTests {
     let certs = CertificateFixtures.shared
 
     func enrolledAgent(_ fleet: TestFleetServer, directory: TemporaryDirectory) async throws -> (AgentRunner, AgentVault) {

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The agent's state is encrypted at rest, its files are private, and tampering is refused with a sentence.
-@Suite struct AgentVaultTests {
+@Suite(.timeLimit(.minutes(5))) struct AgentVaultTests {
     func sampleState() -> AgentState {
         AgentState(
             agentId: "agent-1", accessAPIKey: "c2VjcmV0LWtleS1pZDpzZWNyZXQtYXBpLWtleQ==", fleetHosts: ["https://fleet.example.com:8220"],

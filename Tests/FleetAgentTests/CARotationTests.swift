@@ -11,7 +11,7 @@ import Testing
 /// A full agent CA rotation under a running fleet, driven by `flotilla server ca rotate` as an operator would:
 /// every agent stays connected at every phase, agents move onto the new CA, one that was off during the rotation
 /// comes back by itself, and a phase rolls back.
-@Suite struct CARotationTests {
+@Suite(.timeLimit(.minutes(5))) struct CARotationTests {
     let certs = CertificateFixtures.shared
 
     struct RunningAgent {

@@ -10,7 +10,7 @@ import Testing
 
 /// The agent's own key and the certificate its Fleet Server issues over it: enrolled over one-way TLS, then mutual
 /// TLS with the issued certificate, renewed while a long poll waits.
-@Suite struct CertificateRenewalTests {
+@Suite(.timeLimit(.minutes(5))) struct CertificateRenewalTests {
     let certs = CertificateFixtures.shared
 
     func fleet(validity: String) async throws -> TestFleetServer {

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// How the agent reaches Fleet Server besides TLS: extra headers, and which proxy it uses (or not).
-@Suite struct FleetConnectionTests {
+@Suite(.timeLimit(.minutes(5))) struct FleetConnectionTests {
     let certs = CertificateFixtures.shared
 
     @Test func headersGivenWithHeaderReachTheServer() async throws {

@@ -11,7 +11,7 @@ import Testing
 /// A rotation of the Fleet Server CA under running agents, with `flotilla server ca server-rotate`: agents are sent
 /// the new CA, the Fleet Server presents a certificate from it only once every agent has it, agents that reconnect
 /// afterwards trust only the new CA, and the last phase rolls back.
-@Suite struct ServerCARotationTests {
+@Suite(.timeLimit(.minutes(5))) struct ServerCARotationTests {
     let certs = CertificateFixtures.shared
 
     @Test func aFleetServerCARotationCutsNoAgentOff() async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// The console's Certificates page: issued and hand-made certificates with the time they have left, the banner on
 /// every page, and the agent CA rotation moved on, refused and rolled back through its buttons (audited).
-@Suite struct CertificatePageTests {
+@Suite(.timeLimit(.minutes(5))) struct CertificatePageTests {
     @Test func thePageListsCertificatesWarnsAndDrivesTheRotation() async throws {
         let harness = try await ConsoleHarness()
         let store = harness.store

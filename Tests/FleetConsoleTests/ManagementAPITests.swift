@@ -286,6 +286,15 @@ struct ConsoleResourceLifecycleTests {
     @Test func testProxyIsCreatedReadUpdatedAndDeletedOnlyOnceUnused() async throws {
         let harness = try await ConsoleHarness()
         try await harness.run { client in
+            // A header value with a line break would write headers of its own into every CONNECT: refused, unsaved.
+            for value in ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\u{0}b"] {
+                let injected = try await client.call(.post, "/api/fleet/proxies", [
+                    "id": "evil", "name": "Evil", "url": "http://proxy.example.com:3128", "proxy_headers": ["X-Tenant": .string(value)],
+                ])
+                #expect(injected.status == .badRequest, "\(value.debugDescription): \(injected.text)")
+                #expect(injected.json["message"]?.stringValue?.contains("proxy_headers") == true, "\(injected.text)")
+                #expect(try await client.call(.get, "/api/fleet/proxies/evil").status == .notFound)
+            }
             let made = try await client.call(.post, "/api/fleet/proxies", ["id": "squid", "name": "Squid", "url": "http://proxy.example.com:3128", "proxy_headers": ["Proxy-Authorization": "Basic eDp5"]])
             #expect(made.status == .ok, "\(made.text)")
             #expect(try await client.call(.get, "/api/fleet/proxies/squid").json[["item", "url"]] == "http://proxy.example.com:3128")

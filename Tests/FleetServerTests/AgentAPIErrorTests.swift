@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Every error an agent can meet, in the contract's `{"statusCode","error","message"}` shape.
-@Suite struct AgentAPIErrorTests {
+@Suite(.timeLimit(.minutes(5))) struct AgentAPIErrorTests {
     func expectError(_ reply: FleetAgentClient.Reply, _ status: Int, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(reply.status == status, "\(reply.body)", sourceLocation: sourceLocation)
         #expect(reply.json?["statusCode"]?.intValue == status, sourceLocation: sourceLocation)

@@ -8,7 +8,7 @@ import Testing
 
 /// Agent certificates issued by the Fleet Server from the agent's own CSR, with curl and openssl as the agents: the
 /// certificate openssl verifies, the binding to the agent, renewal, the grace after expiry, and revocation.
-@Suite struct AgentCertificateTests {
+@Suite(.timeLimit(.minutes(5))) struct AgentCertificateTests {
     let certs = CertificateFixtures.shared
 
     /// A Fleet Server with the fixtures' agent CA as its issuing CA, and `client_auth` left at none (so: optional).

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The agent protocol end to end over real TLS: enroll, check in, receive the policy, ack, wait for changes.
-@Suite struct AgentProtocolTests {
+@Suite(.timeLimit(.minutes(5))) struct AgentProtocolTests {
     func policyChange(_ reply: FleetAgentClient.Reply) throws -> Action? {
         try reply.decode(CheckinResponse.self).actions?.first { $0.type == "POLICY_CHANGE" }
     }

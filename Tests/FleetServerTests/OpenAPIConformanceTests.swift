@@ -7,7 +7,7 @@ import Testing
 
 /// Response bodies checked against the schemas of Elastic's agent API contract by an independent validator
 /// (openapi-schema-validator, run by scripts/validate-openapi.py).
-@Suite struct OpenAPIConformanceTests {
+@Suite(.timeLimit(.minutes(5))) struct OpenAPIConformanceTests {
     static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }

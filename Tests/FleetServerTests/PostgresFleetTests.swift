@@ -8,7 +8,7 @@ import Testing
 
 /// Several Fleet Servers on one PostgreSQL serve one fleet; a PostgreSQL outage degrades them and they recover
 /// without a restart, losing nothing.
-@Suite struct PostgresFleetTests {
+@Suite(.timeLimit(.minutes(5))) struct PostgresFleetTests {
     func policyRevision(_ reply: FleetAgentClient.Reply) throws -> Int? {
         try reply.decode(CheckinResponse.self).actions?.first { $0.type == "POLICY_CHANGE" }?.policy?["revision"]?.intValue
     }
@@ -89,6 +89,53 @@ import Testing
         #expect(await east.waitForWaitingCheckins(1))
         _ = try await west.store.addAction(ActionRecord(id: "settings-1", type: "SETTINGS", agentIds: [onEast.agentId]))
         #expect(try await eastAgain.decode(CheckinResponse.self).actions?.map(\.id) == ["settings-1"])
+    }
+
+    /// Agents enrolling at once through two Fleet Servers on a one-use token: exactly one gets in, every other one
+    /// hears that the token has no uses left, and the store holds one agent.
+    @Test(.timeLimit(.minutes(2))) func racingEnrollmentsThroughTwoFleetServersLetOneAgentIn() async throws {
+        let pg = try await PostgresInstance.shared.value
+        let database = try await pg.createDatabase()
+        let secrets = try await pg.initializeStore(database: database)
+        let east = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets))
+        let west = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets))
+        defer { Task { await east.stop(); await west.stop() } }
+        let once = try await StoreSetup.createEnrollmentToken(east.store, policyId: StoreSetup.defaultPolicyId, name: "once", maxUses: 1)
+        let before = try await east.store.agents().count
+        let replies = try await withThrowingTaskGroup(of: FleetAgentClient.Reply.self) { group in
+            for index in 0..<16 {
+                var client = try (index.isMultiple(of: 2) ? east : west).client()
+                group.addTask { try await client.enroll(token: once.secret) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(replies.filter { $0.status == 200 }.count == 1)
+        #expect(replies.filter { $0.status == 401 && $0.body.contains("no uses left") }.count == 15, "\(replies.map(\.status))")
+        #expect(try await west.store.agents().count == before + 1)
+        #expect(try await west.store.enrollmentTokens().first { $0.id == once.record.id }?.uses == 1)
+    }
+
+    /// An agent that does not send `policy_revision_idx` acknowledges a policy through one Fleet Server, then checks
+    /// in with another: the other knows it runs that revision and does not send it again.
+    @Test(.timeLimit(.minutes(2))) func anAcknowledgementMadeToOneFleetServerIsKnownToAnother() async throws {
+        let pg = try await PostgresInstance.shared.value
+        let database = try await pg.createDatabase()
+        let secrets = try await pg.initializeStore(database: database)
+        let east = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets))
+        let west = try await TestFleetServer.start(store: .postgres(pg, database: database, secrets: secrets)) {
+            $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0
+        }
+        defer { Task { await east.stop(); await west.stop() } }
+        var agent = try await onlineAgent(east)
+        agent.port = west.port
+        let reply = try await agent.checkin()
+        #expect(reply.status == 200)
+        #expect(try reply.decode(CheckinResponse.self).actions?.isEmpty == true, "sent again: \(reply.body.prefix(200))")
+        // A new revision still reaches it there.
+        var policy = try #require(try await east.store.policy(id: StoreSetup.defaultPolicyId))
+        policy.body = #"{"inputs":[{"type":"system/metrics"}]}"#
+        try await east.store.savePolicy(policy)
+        #expect(try policyRevision(try await agent.checkin()) == 2)
     }
 
     @Test func anOutageDegradesTheFleetServerWhichRecoversWithoutARestartAndLosesNothing() async throws {

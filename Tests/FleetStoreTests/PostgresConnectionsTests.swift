@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The store's small connection pool: a request that finds every connection busy waits, but not for ever.
-@Suite struct PostgresConnectionsTests {
+@Suite(.timeLimit(.minutes(5))) struct PostgresConnectionsTests {
     @Test func aRequestWaitsForAFreeConnectionAndGivesUpAfterItsPatience() async throws {
         let pg = try await PostgresInstance.shared.value
         let link = try PostgresLink(url: pg.url(), tls: TLSSettings(certificateAuthorities: [pg.cert("es-ca.crt")]), passwordFile: pg.passwordFile, environment: [:])
@@ -18,7 +18,7 @@ import Testing
             }
         }
         // Wait until the one connection is taken.
-        while await pool.open == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await eventually(within: 30) { await pool.open == 1 }, "the pool never opened its one connection")
 
         await #expect(throws: FlotillaError.self) {
             try await pool.withConnection { _ in }

@@ -8,7 +8,7 @@ import Testing
 
 /// The seed's two links to the store, against a real PostgreSQL: one-way TLS (CA and host name verified, password)
 /// and mutual TLS (client certificate), and each way they fail, as one sentence.
-@Suite struct PostgresLinkTests {
+@Suite(.timeLimit(.minutes(5))) struct PostgresLinkTests {
     func open(_ url: String, _ tls: TLSSettings?, passwordFile: String? = nil) async throws(FlotillaError) -> PostgresStore {
         try await PostgresStore(link: PostgresLink(url: url, tls: tls, passwordFile: passwordFile, environment: [:]), logger: Logger(label: "test"))
     }

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// One set of store tests, run against the embedded SQLite store and against a real PostgreSQL over verified TLS.
-@Suite struct StoreConformanceTests {
+@Suite(.timeLimit(.minutes(5))) struct StoreConformanceTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
         case sqlite, postgres
         var testDescription: String { rawValue }
@@ -95,13 +95,14 @@ import Testing
         try await store.createEnrollmentToken(EnrollmentTokenRecord(id: "t2", name: "many", policyId: "p1", secretHash: Secrets.hash("s2")))
         #expect(try await store.enrollmentToken(secretHash: Secrets.hash("s1"))?.id == "t1")
         #expect(try await store.enrollmentToken(secretHash: Secrets.hash("nope")) == nil)
-        #expect(try await store.useEnrollmentToken(id: "t1"))
-        #expect(try await !other.useEnrollmentToken(id: "t1"))
-        #expect(try await store.useEnrollmentToken(id: "t2"))
+        #expect(try await store.enroll(EnrollmentRecord(tokenId: "t1", agent: agent("a1"))) == .enrolled(replaced: false))
+        #expect(try await other.enroll(EnrollmentRecord(tokenId: "t1", agent: agent("a2"))) == .tokenRefused)
+        #expect(try await store.enroll(EnrollmentRecord(tokenId: "t2", agent: agent("a3"))) == .enrolled(replaced: false))
         #expect(try await store.revokeEnrollmentToken(id: "t2"))
-        #expect(try await !store.useEnrollmentToken(id: "t2"))
+        #expect(try await store.enroll(EnrollmentRecord(tokenId: "t2", agent: agent("a4"))) == .tokenRefused)
         #expect(try await !store.revokeEnrollmentToken(id: "t9"))
         #expect(try await store.enrollmentTokens().map(\.uses) == [1, 1])
+        #expect(try await store.agents().map(\.id).sorted() == ["a1", "a3"])
         try await store.addServiceToken(name: "fs", secretHash: Secrets.hash("service"))
         #expect(try await other.serviceTokenExists(secretHash: Secrets.hash("service")))
         #expect(try await !other.serviceTokenExists(secretHash: Secrets.hash("other")))
@@ -109,6 +110,85 @@ import Testing
         #expect(try await !store.serviceTokenExists(secretHash: Secrets.hash("service")))
         #expect(try await !store.revokeServiceToken(name: "nobody"))
         #expect(try await store.serviceTokens().map { "\($0.name) \($0.revoked)" } == ["fs true"])
+        try await store.close()
+        try await other.close()
+    }
+
+    /// Twenty enrollments at once, through two handles (two Fleet Servers), on a token with one use: one agent is
+    /// in, the others are refused, and the token counts one use.
+    @Test(.timeLimit(.minutes(2)), arguments: Kind.allCases) func racingEnrollmentsOnAOneUseTokenLetExactlyOneIn(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        try await store.createEnrollmentToken(EnrollmentTokenRecord(id: "t1", name: "once", policyId: "p1", secretHash: Secrets.hash("s1"), maxUses: 1))
+        let outcomes = try await withThrowingTaskGroup(of: EnrollmentOutcome.self) { group in
+            for index in 0..<20 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                let record = EnrollmentRecord(tokenId: "t1", agent: agent("racer-\(index)"))
+                group.addTask { try await handle.enroll(record) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .enrolled(replaced: false) }.count == 1)
+        #expect(outcomes.filter { $0 == .tokenRefused }.count == 19)
+        #expect(try await store.agents().count == 1)
+        #expect(try await other.enrollmentTokens().map(\.uses) == [1])
+        try await store.close()
+        try await other.close()
+    }
+
+    /// Ten first enrollments of one agent id at once, on a token without a limit: one is in, the others find the
+    /// agent enrolled, and none of them spent a use.
+    @Test(.timeLimit(.minutes(2)), arguments: Kind.allCases) func racingEnrollmentsOfOneIdSpendOneUse(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        try await store.createEnrollmentToken(EnrollmentTokenRecord(id: "t1", name: "many", policyId: "p1", secretHash: Secrets.hash("s1")))
+        let outcomes = try await withThrowingTaskGroup(of: EnrollmentOutcome.self) { group in
+            for index in 0..<10 {
+                let handle = index.isMultiple(of: 2) ? store : other
+                var record = agent("same")
+                record.apiKeyId = "key-\(index)"
+                let enrollment = EnrollmentRecord(tokenId: "t1", agent: record)
+                group.addTask { try await handle.enroll(enrollment) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .enrolled(replaced: false) }.count == 1)
+        #expect(outcomes.filter { $0 == .agentExists }.count == 9)
+        #expect(try await store.enrollmentTokens().map(\.uses) == [1])
+        try await store.close()
+        try await other.close()
+    }
+
+    /// Replacing needs the replace token the agent was enrolled with; an expired token is refused; and a write that
+    /// fails part way (its certificate is already on record) leaves no agent and spends no use.
+    @Test(arguments: Kind.allCases) func anEnrollmentIsWrittenWholeOrNotAtAll(_ kind: Kind) async throws {
+        let (store, other) = try await freshStores(kind)
+        try await store.savePolicy(PolicyRecord(id: "p1", name: "One"))
+        try await store.createEnrollmentToken(EnrollmentTokenRecord(id: "t1", name: "many", policyId: "p1", secretHash: Secrets.hash("s1")))
+        try await store.createEnrollmentToken(EnrollmentTokenRecord(
+            id: "t2", name: "old", policyId: "p1", secretHash: Secrets.hash("s2"), expiresAt: Date().addingTimeInterval(-60)
+        ))
+        var first = agent("a1")
+        first.replaceTokenHash = Secrets.hash("replace-me")
+        #expect(try await store.enroll(EnrollmentRecord(tokenId: "t1", agent: first)) == .enrolled(replaced: false))
+        var second = agent("a1")
+        second.apiKeyId = "key-a1-again"
+        #expect(try await other.enroll(EnrollmentRecord(tokenId: "t1", agent: second)) == .agentExists)
+        #expect(try await other.enroll(EnrollmentRecord(tokenId: "t1", agent: second, presentedReplaceTokenHash: Secrets.hash("wrong"))) == .agentExists)
+        #expect(try await other.enroll(EnrollmentRecord(tokenId: "t1", agent: second, presentedReplaceTokenHash: Secrets.hash("replace-me"))) == .enrolled(replaced: true))
+        #expect(try await store.agent(id: "a1")?.apiKeyId == "key-a1-again")
+        #expect(try await store.enroll(EnrollmentRecord(tokenId: "t2", agent: agent("a2"))) == .tokenRefused)
+
+        let certificate = IssuedCertificateRecord(
+            fingerprint: "f1", agentId: "a1", serial: "1", subject: "CN=a1", issuer: "CN=CA", issuerFingerprint: "ca",
+            notBefore: Date(), notAfter: Date().addingTimeInterval(3_600)
+        )
+        try await store.recordIssuedCertificate(certificate)
+        var withCertificate = EnrollmentRecord(tokenId: "t1", agent: agent("a3"), certificate: certificate)
+        withCertificate.certificate?.agentId = "a3"
+        await #expect(throws: (any Error).self) { try await other.enroll(withCertificate) }
+        #expect(try await store.agent(id: "a3") == nil)
+        #expect(try await store.enrollmentTokens().first { $0.id == "t1" }?.uses == 2)
         try await store.close()
         try await other.close()
     }
@@ -189,16 +269,16 @@ import Testing
         #expect(heard.withLock { $0 } == [.policy(id: "p1", revision: 1)])
         try await other.savePolicy(PolicyRecord(id: "p1", name: "One"))
         let action = try await other.addAction(ActionRecord(id: "x1", type: "SETTINGS", agentIds: ["a1", "a2"]))
-        var changes: [StoreChange] = []
-        for _ in 0..<200 {
-            changes = heard.withLock { $0 }
-            if changes.count >= 3 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        // A last change, written after the others and heard after them: once it is heard, a duplicate of the
+        // first three would have been heard too.
+        try await other.savePolicy(PolicyRecord(id: "p9", name: "Last"))
+        let heardLast = await eventually(within: 30) { heard.withLock { $0.contains(.policy(id: "p9", revision: 1)) } }
+        #expect(heardLast, "the store's watcher never announced a change written by another handle")
+        let changes = heard.withLock { $0 }
         #expect(changes.first == .policy(id: "p1", revision: 1))
-        #expect(changes.contains(.policy(id: "p1", revision: 2)))
-        #expect(changes.contains { if case .action(action.sequence, let ids) = $0 { ids.sorted() == ["a1", "a2"] } else { false } })
-        #expect(changes.count == 3)
+        #expect(changes.filter { $0 == .policy(id: "p1", revision: 2) }.count == 1)
+        #expect(changes.filter { if case .action(action.sequence, let ids) = $0 { ids.sorted() == ["a1", "a2"] } else { false } }.count == 1)
+        #expect(changes.count == 4, "heard \(changes)")
         watcher.cancel()
         try await store.close()
         try await other.close()

@@ -5,7 +5,7 @@ import Testing
 
 /// Real handshakes on loopback between our client and our server, for the whole matrix of one-way and mutual TLS,
 /// and the sentence each failure becomes on both sides.
-@Suite struct HandshakeTests {
+@Suite(.timeLimit(.minutes(5))) struct HandshakeTests {
     let certs = CertificateFixtures.shared
 
     /// Starts a server, runs `body`, stops it.

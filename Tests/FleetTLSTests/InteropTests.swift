@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Peers we did not write: curl and `openssl s_client` against our server, our client against `openssl s_server`.
-@Suite struct InteropTests {
+@Suite(.timeLimit(.minutes(5))) struct InteropTests {
     let certs = CertificateFixtures.shared
 
     func curl(_ server: TestHTTPSServer, _ extra: [String]) async throws -> ProcessResult {

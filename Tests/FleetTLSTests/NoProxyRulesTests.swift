@@ -2,7 +2,7 @@ import FleetTLS
 import Testing
 
 /// `NO_PROXY` read as curl and Go programs read it.
-@Suite struct NoProxyRulesTests {
+@Suite(.timeLimit(.minutes(5))) struct NoProxyRulesTests {
     @Test func hostSuffixesMatchTheHostAndItsSubdomainsOnly() {
         let rules = NoProxyRules("example.com, .corp ,Internal.Lan.")
         #expect(rules.excludes(host: "example.com", port: 443))

@@ -5,7 +5,7 @@ import Testing
 
 /// A server's certificate, key and client CAs change at run time without dropping open connections, and a broken
 /// change keeps the last good context.
-@Suite struct ReloadTests {
+@Suite(.timeLimit(.minutes(5))) struct ReloadTests {
     let certs = CertificateFixtures.shared
 
     /// A server whose files live in their own directory, so the test can replace them.

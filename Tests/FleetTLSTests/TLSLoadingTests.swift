@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Every loading error names the file and says what to do, before anything is served.
-@Suite struct TLSLoadingTests {
+@Suite(.timeLimit(.minutes(5))) struct TLSLoadingTests {
     let certs = CertificateFixtures.shared
 
     func serverError(_ settings: TLSSettings) -> FlotillaError? {

@@ -9,7 +9,11 @@ public struct ProcessResult: Sendable {
 }
 
 public enum ProcessRunner {
-    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil, directory: String? = nil) throws -> ProcessResult {
+    /// Runs `executable` to its end, or kills it after `limit` seconds and fails with what it printed: a program
+    /// that hangs fails its test with a message instead of stalling the suite.
+    public static func run(
+        _ executable: String, _ arguments: [String], stdin: String? = nil, directory: String? = nil, limit: Double = 300
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
         process.arguments = arguments
@@ -27,7 +31,15 @@ public enum ProcessRunner {
         let pid = process.processIdentifier
         var status: Int32?
         var polls = 0
+        let deadline = Date().addingTimeInterval(limit)
         while status == nil {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                let name = (executable as NSString).lastPathComponent
+                throw CocoaError(.executableLoad, userInfo: [
+                    NSLocalizedDescriptionKey: "\(name) \(arguments.prefix(3).joined(separator: " ")) did not end within \(Int(limit)) s and was killed; it printed: \(printed.collected().suffix(500)) \(complained.collected().suffix(500))",
+                ])
+            }
             // Foundation's own flag every 2 ms; /proc (a file read) only every 100 ms, or it costs a core.
             polls += 1
             status = process.isRunning ? (polls % 50 == 0 ? ProcessExit.status(of: process, pid: pid) : nil) : process.terminationStatus
@@ -120,10 +132,12 @@ extension ProcessRunner {
     /// `run` on Dispatch's global queue. It shares its few threads with the concurrency pool, which also limits
     /// how many programs the suite runs at once: given a thread each, forty tests start forty programs together
     /// on two cores, and the in-process tests' time limits run out.
-    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ProcessResult {
+    public static func run(
+        _ executable: String, _ arguments: [String], stdin: String? = nil, limit: Double = 300
+    ) async throws -> ProcessResult {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try run(executable, arguments, stdin: stdin, directory: nil) })
+                continuation.resume(with: Result { try run(executable, arguments, stdin: stdin, directory: nil, limit: limit) })
             }
         }
     }

@@ -27,8 +27,7 @@ public final class ElasticsearchOutput: AgentOutput {
         for host in settings.hosts { endpoints.append(try HTTPEndpoint(url: host, field: "\(field).hosts", allowPlain: true)) }
         let secure = endpoints.contains(where: \.secure)
         let tls = secure ? try TLSClientContext(
-            settings: settings.tls, role: role, caFlag: "\(field).ssl.certificate_authorities",
-            certificateFlag: "\(field).ssl.certificate and \(field).ssl.key"
+            settings: settings.tls, role: role, fields: TLSFieldNames(prefix: "\(field).ssl")
         ) : nil
         var clients: [HTTPClient] = []
         for endpoint in endpoints {

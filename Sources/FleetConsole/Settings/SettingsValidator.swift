@@ -83,8 +83,10 @@ struct SettingsValidator {
     func check(_ proxy: FleetProxy) throws(ConsoleError) {
         try requireName(proxy.name)
         _ = try checkURL(proxy.url, field: "url", schemes: ["http", "https", "socks5", "socks5h"])
-        for (name, value) in proxy.proxyHeaders ?? [:] where name.contains(where: \.isNewline) || value.contains(where: \.isNewline) || name.isEmpty {
-            throw .badRequest("proxy_headers: the header \(name.debugDescription) has a line break or no name")
+        do {
+            try HTTPHeaderCheck.validate(proxy.proxyHeaders ?? [:], field: "proxy_headers")
+        } catch {
+            throw .badRequest("proxy_headers: \(error.description)")
         }
         _ = try authorities(proxy.certificateAuthorities.map { [$0] }, field: "certificate_authorities", label: "proxy CA")
         _ = try identity(proxy.certificate, key: proxy.certificateKey, field: "certificate", keyField: "certificate_key", label: "proxy client certificate")

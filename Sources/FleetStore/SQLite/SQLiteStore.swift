@@ -127,13 +127,31 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func useEnrollmentToken(id: String) async throws -> Bool {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = ? AND NOT revoked AND (max_uses IS NULL OR uses < max_uses)",
-                arguments: [id]
-            )
-            return db.changesCount == 1
+    public func enroll(_ enrollment: EnrollmentRecord) async throws -> EnrollmentOutcome {
+        do {
+            return try await pool.write { db in
+                // GRDB's write is one transaction with the only writer: nothing can come between the steps.
+                let existing = try Row.fetchOne(
+                    db, sql: "SELECT replace_token_hash FROM agents WHERE id = ?", arguments: [enrollment.agent.id]
+                )
+                if let existing, !enrollment.mayReplace(replaceTokenHash: existing["replace_token_hash"]) {
+                    throw EnrollmentOutcome.Refusal(outcome: .agentExists)
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE enrollment_tokens SET uses = uses + 1
+                        WHERE id = ? AND NOT revoked AND (max_uses IS NULL OR uses < max_uses)
+                          AND (expires_at IS NULL OR expires_at > ?)
+                        """,
+                    arguments: [enrollment.tokenId, enrollment.at]
+                )
+                guard db.changesCount == 1 else { throw EnrollmentOutcome.Refusal(outcome: .tokenRefused) }
+                try enrollment.agent.insert(db, replacing: existing != nil)
+                try enrollment.certificate?.insert(db)
+                return .enrolled(replaced: existing != nil)
+            }
+        } catch let refusal as EnrollmentOutcome.Refusal {
+            return refusal.outcome
         }
     }
 
@@ -222,19 +240,7 @@ public final class SQLiteStore: Store {
     }
 
     public func recordIssuedCertificate(_ certificate: IssuedCertificateRecord) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, issuer_fingerprint, not_before,
-                      not_after, issued_at, revoked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    certificate.fingerprint, certificate.agentId, certificate.serial, certificate.subject, certificate.issuer,
-                    certificate.issuerFingerprint, certificate.notBefore, certificate.notAfter, certificate.issuedAt, certificate.revokedAt,
-                ]
-            )
-        }
+        try await pool.write { db in try certificate.insert(db) }
     }
 
     public func issuedCertificates(agentId: String?) async throws -> [IssuedCertificateRecord] {
@@ -285,6 +291,15 @@ public final class SQLiteStore: Store {
                     checkin.components, checkin.agentId,
                 ])
             }
+        }
+    }
+
+    public func recordPolicyAcknowledged(agentId: String, policyId: String, revision: Int) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE agents SET policy_revision = MAX(COALESCE(policy_revision, 0), ?) WHERE id = ? AND policy_id = ?",
+                arguments: [revision, agentId, policyId]
+            )
         }
     }
 

@@ -57,17 +57,19 @@ struct PassphraseFile: Sendable {
     /// The candidates to try, verbatim first.
     let candidates: [[UInt8]]
 
-    static func read(_ path: String, role: String) throws(FlotillaError) -> PassphraseFile {
+    /// - Parameter option: the flag or field the file was given with, named in every error.
+    static func read(_ path: String, role: String, option: String? = nil) throws(FlotillaError) -> PassphraseFile {
         let expanded = (path as NSString).expandingTildeInPath
+        let file = option.map { "\(expanded) (\($0))" } ?? expanded
         guard FileManager.default.fileExists(atPath: expanded) else {
-            throw FlotillaError("The passphrase file \(expanded) for the \(role) does not exist", hint: "check the path")
+            throw FlotillaError("The passphrase file \(file) for the \(role) does not exist", hint: "check the path")
         }
         guard let data = FileManager.default.contents(atPath: expanded) else {
-            throw FlotillaError("The passphrase file \(expanded) for the \(role) cannot be read", hint: "check its permissions for this user")
+            throw FlotillaError("The passphrase file \(file) for the \(role) cannot be read", hint: "check its permissions for this user")
         }
         var verbatim = [UInt8](data)
         guard !verbatim.isEmpty else {
-            throw FlotillaError("The passphrase file \(expanded) for the \(role) is empty", hint: "write the key's passphrase into it")
+            throw FlotillaError("The passphrase file \(file) for the \(role) is empty", hint: "write the key's passphrase into it")
         }
         var candidates = [verbatim]
         if verbatim.last == UInt8(ascii: "\n") {

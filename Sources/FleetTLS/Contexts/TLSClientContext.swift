@@ -15,17 +15,17 @@ public struct TLSClientContext: @unchecked Sendable {  // NIOSSLContext is threa
     /// What the client is connecting to, as a person names it ("Fleet Server", "PostgreSQL").
     public let role: String
 
+    /// Where this link's files were given, named in loading errors and hints.
+    public let fields: TLSFieldNames
     /// The flag that names this link's CAs, for hints ("--certificate-authorities", "--fleet-server-es-ca").
-    public let caFlag: String
+    public var caFlag: String { fields.certificateAuthorities }
     /// Where this link's client certificate and key are given, for hints.
-    public let certificateFlag: String
+    public var certificateFlag: String { fields.certificateAndKey }
 
-    public init(
-        settings: TLSSettings,
-        role: String = "Fleet Server",
-        caFlag: String = "--certificate-authorities",
-        certificateFlag: String = "--elastic-agent-cert, --elastic-agent-cert-key"
-    ) throws(FlotillaError) {
+    /// - Parameters:
+    ///   - role: what the client connects to, as a person names it.
+    ///   - fields: the flags or fields the settings came from (the agent's flags unless told).
+    public init(settings: TLSSettings, role: String = "Fleet Server", fields: TLSFieldNames = .agent) throws(FlotillaError) {
         if settings.verificationMode == .none, !settings.certificateAuthorities.isEmpty || !settings.caSha256.isEmpty {
             throw FlotillaError(
                 "The \(role) connection has verification_mode none together with CAs or pins that would then be ignored",
@@ -34,10 +34,11 @@ public struct TLSClientContext: @unchecked Sendable {  // NIOSSLContext is threa
         }
         self.settings = settings
         self.role = role
-        self.caFlag = caFlag
-        self.certificateFlag = certificateFlag
-        self.identity = try TLSIdentity.load(from: settings, role: "client certificate for the \(role)")
-        self.authorities = try CertificateFiles.loadAuthorities(settings.certificateAuthorities, role: "\(role) CA")
+        self.fields = fields
+        self.identity = try TLSIdentity.load(from: settings, role: "client certificate for the \(role)", fields: fields)
+        self.authorities = try CertificateFiles.loadAuthorities(
+            settings.certificateAuthorities, role: "\(role) CA (\(fields.certificateAuthorities))"
+        )
         var configuration = TLSConfiguration.makeClientConfiguration()
         identity?.apply(to: &configuration)
         try settings.applyProtocols(to: &configuration, role: role)

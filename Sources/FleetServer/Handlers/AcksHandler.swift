@@ -11,6 +11,7 @@ extension AgentAPI {
         var items: [AckResponseItem] = []
         var results: [ActionResultRecord] = []
         var unenrolled = false
+        var appliedRevision: Int?
         for event in body.events {
             guard event.agentID == agent.id else {
                 items.append(AckResponseItem(status: 400, message: "The event names agent \(event.agentID), not \(agent.id)"))
@@ -18,8 +19,7 @@ extension AgentAPI {
             }
             if let policy = PolicyBuilder.revision(fromActionId: event.actionID) {
                 if policy.policyId == agent.policyId, !event.isFailure {
-                    let key = AgentPolicy(agentId: agent.id, policyId: agent.policyId)
-                    acknowledgedRevisions.withLock { $0[key] = max($0[key] ?? 0, policy.revision) }
+                    appliedRevision = max(appliedRevision ?? 0, policy.revision)
                 }
             } else if !event.isFailure, !unenrolled, try await store.action(id: event.actionID)?.type == ActionType.unenroll.rawValue {
                 // Only stored actions are looked up: POLICY_CHANGE ids are made from the policy, never stored.
@@ -32,6 +32,10 @@ extension AgentAPI {
             items.append(AckResponseItem(status: 200, message: "OK"))
         }
         try await store.recordResults(results)
+        // In the store, not in this process: the agent's next check-in may reach another Fleet Server.
+        if let appliedRevision {
+            try await store.recordPolicyAcknowledged(agentId: agent.id, policyId: agent.policyId, revision: appliedRevision)
+        }
         if unenrolled {
             try await store.markUnenrolled(agentId: agent.id, at: Date())
             logger.info("Agent acknowledged its unenrollment; its key is revoked", metadata: ["agent": "\(agent.id)"])

@@ -30,7 +30,8 @@ extension AgentAPI {
         ))
 
         let deadline = Date().addingTimeInterval(configuration.pollTimeout(agentPollTimeout: body.pollTimeoutSeconds))
-        let knownRevision = runningRevision ?? acknowledgedRevisions.withLock { $0[AgentPolicy(agentId: agent.id, policyId: agent.policyId)] } ?? agent.policyRevision ?? 0
+        // An agent that does not say what it runs is taken to run what it last acknowledged (kept in the store).
+        let knownRevision = runningRevision ?? agent.policyRevision ?? 0
         while true {
             // Register first, then look: a change committed in between fires the ticket and is not lost.
             let ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: deadline)

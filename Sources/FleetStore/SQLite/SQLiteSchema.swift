@@ -118,6 +118,19 @@ extension IssuedCertificateRecord {
             revokedAt: row["revoked_at"]
         )
     }
+
+    func insert(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, issuer_fingerprint, not_before,
+                  not_after, issued_at, revoked_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                fingerprint, agentId, serial, subject, issuer, issuerFingerprint, notBefore, notAfter, issuedAt, revokedAt,
+            ]
+        )
+    }
 }
 
 extension ConsoleObjectRecord {

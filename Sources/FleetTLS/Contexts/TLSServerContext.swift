@@ -28,20 +28,35 @@ public final class TLSServerContext: Sendable {
     /// - Parameters:
     ///   - issuingAuthorities: CAs whose client certificates are always accepted (the agent CA); with any, a server
     ///     whose settings say `client_auth: none` asks for client certificates (`optional`).
-    public init(settings: TLSSettings, role: String = "Fleet Server", issuingAuthorities: [Certificate] = []) throws(FlotillaError) {
+    ///   - fields: the flags or fields the settings came from, named in loading errors (Fleet Server's flags unless
+    ///     told).
+    public init(
+        settings: TLSSettings, role: String = "Fleet Server", issuingAuthorities: [Certificate] = [],
+        fields: TLSFieldNames = .fleetServer
+    ) throws(FlotillaError) {
         self.role = role
+        self.fields = fields
         self.issuing = NIOLockedValueBox((issuingAuthorities, []))
-        self.current = NIOLockedValueBox(try Self.load(settings, role: role, issuing: issuingAuthorities, excluded: []))
+        self.current = NIOLockedValueBox(
+            try Self.load(settings, role: role, fields: fields, issuing: issuingAuthorities, excluded: [])
+        )
     }
 
+    /// Where the settings given at start came from.
+    let fields: TLSFieldNames
+
     /// Loads and checks everything; nothing is served from a half-loaded state.
-    static func load(_ settings: TLSSettings, role: String, issuing: [Certificate], excluded: [Certificate]) throws(FlotillaError) -> Loaded {
-        guard let identity = try TLSIdentity.load(from: settings, role: "\(role) certificate") else {
+    static func load(
+        _ settings: TLSSettings, role: String, fields: TLSFieldNames, issuing: [Certificate], excluded: [Certificate]
+    ) throws(FlotillaError) -> Loaded {
+        guard let identity = try TLSIdentity.load(from: settings, role: "\(role) certificate", fields: fields) else {
             throw FlotillaError("The \(role) has no certificate", hint: "set its certificate and key, or use flotilla certs init to make them")
         }
         let requested = settings
         var settings = settings
-        var clientAuthorities = try CertificateFiles.loadAuthorities(settings.certificateAuthorities, role: "\(role) client CA")
+        var clientAuthorities = try CertificateFiles.loadAuthorities(
+            settings.certificateAuthorities, role: "\(role) client CA (\(fields.certificateAuthorities))"
+        )
         for authority in issuing where !clientAuthorities.contains(authority) { clientAuthorities.append(authority) }
         // A retired CA is no longer trusted, even where the settings still list it.
         clientAuthorities.removeAll { excluded.contains($0) }
@@ -59,7 +74,7 @@ public final class TLSServerContext: Sendable {
             guard !clientAuthorities.isEmpty else {
                 throw FlotillaError(
                     "The \(role) has client_auth \(settings.clientAuth.rawValue) but no CA to check client certificates with",
-                    hint: "give the agents' CA in certificate_authorities (--certificate-authorities)"
+                    hint: "give the agents' CA with \(fields.certificateAuthorities)"
                 )
             }
             configuration.certificateVerification = settings.clientAuth == .required ? .noHostnameVerification : .optionalVerification
@@ -73,20 +88,23 @@ public final class TLSServerContext: Sendable {
 
     /// Loads `settings` (or the current settings' files again, after they were replaced on disk) and serves them
     /// to new connections. On failure the previous context stays in use and the error says why.
+    /// - Parameter fields: where `settings` came from, when not from the flags given at start (a policy's `ssl`).
     @discardableResult
-    public func reload(_ settings: TLSSettings? = nil) -> Result<Void, FlotillaError> {
-        reloading.withLock { reloadWhileLocked(settings) }
+    public func reload(_ settings: TLSSettings? = nil, fields: TLSFieldNames? = nil) -> Result<Void, FlotillaError> {
+        reloading.withLock { reloadWhileLocked(settings, fields: fields) }
     }
 
     /// One reload at a time (the console's listener settings and an agent CA rotation may change it at once): each
     /// reads the settings and issuing CAs the last one left.
     private let reloading = NIOLock()
 
-    private func reloadWhileLocked(_ settings: TLSSettings?) -> Result<Void, FlotillaError> {
+    private func reloadWhileLocked(_ settings: TLSSettings?, fields: TLSFieldNames? = nil) -> Result<Void, FlotillaError> {
         let wanted = settings ?? self.settings
         do {
             let (authorities, excluded) = issuing.withLockedValue { $0 }
-            let loaded = try Self.load(wanted, role: role, issuing: authorities, excluded: excluded)
+            let loaded = try Self.load(
+                wanted, role: role, fields: fields ?? self.fields, issuing: authorities, excluded: excluded
+            )
             current.withLockedValue { $0 = loaded }
             return .success(())
         } catch {

@@ -40,7 +40,7 @@ enum PrivateKeyFiles {
             guard let passphrasePath else {
                 throw FlotillaError("The \(role) \(pem.described) is encrypted and no passphrase file was given", hint: "pass the file that holds its passphrase with \(passphraseOption)")
             }
-            let passphrase = try PassphraseFile.read(passphrasePath, role: role)
+            let passphrase = try PassphraseFile.read(passphrasePath, role: role, option: passphraseOption)
             guard let opened = passphrase.candidates.lazy.compactMap({ candidate in
                 try? NIOSSLPrivateKey(bytes: bytes, format: .pem) { setter in setter(candidate) }
             }).first else {

@@ -20,12 +20,12 @@ extension AgentAPI {
         }
         let now = Date()
         let agentId = body.id.flatMap { $0.isEmpty ? nil : $0 } ?? Secrets.identifier()
-        let existing = try await store.agent(id: agentId)
-        if let existing {
-            // Re-enrolling an id replaces that agent only with the replace token it was enrolled with.
-            guard let replaceToken = body.replaceToken, let stored = existing.replaceTokenHash, Secrets.hashesMatch(stored, Secrets.hash(replaceToken)) else {
-                throw APIError(.forbidden, "Agent \(agentId) is already enrolled; re-enrolling it needs its replace_token")
-            }
+        let replaceTokenHash = body.replaceToken.map(Secrets.hash)
+        let alreadyEnrolled = APIError(.forbidden, "Agent \(agentId) is already enrolled; re-enrolling it needs its replace_token")
+        // Re-enrolling an id replaces that agent only with the replace token it was enrolled with.
+        if let existing = try await store.agent(id: agentId),
+           !EnrollmentRecord.replaceTokenMatches(stored: existing.replaceTokenHash, presented: replaceTokenHash) {
+            throw alreadyEnrolled
         }
         // An agent that sends no CSR and presents no certificate could enroll here but never check in: say so now,
         // before a use of the token is spent.
@@ -35,11 +35,8 @@ extension AgentAPI {
             )
         }
         if body.csr != nil, let authority { await authority.sync(store, tls: peers.tls, logger: logger) }
-        // The CSR is checked and signed before the token is used, so a bad one costs no use and writes nothing.
+        // The CSR is checked and signed before anything is written, so a bad one costs no use.
         let issued = try body.csr.flatMap { csr in authority == nil ? nil : try signCertificate(csr: csr, for: agentId) }
-        guard try await store.useEnrollmentToken(id: token.id) else {
-            throw APIError.unauthorized("The enrollment token \(token.name) has no uses left")
-        }
 
         let keyId = Secrets.identifier(), keySecret = Secrets.random()
         var local = body.metadata.local
@@ -47,13 +44,25 @@ extension AgentAPI {
         let identity = context.peer
         let record = AgentRecord(
             id: agentId, policyId: token.policyId, type: type.rawValue, apiKeyId: keyId, apiKeyHash: Secrets.hash(keySecret),
-            replaceTokenHash: body.replaceToken.map(Secrets.hash), enrolledAt: now, tags: body.metadata.tags ?? [],
+            replaceTokenHash: replaceTokenHash, enrolledAt: now, tags: body.metadata.tags ?? [],
             localMetadata: String(decoding: (try? local.jsonData()) ?? Data("{}".utf8), as: UTF8.self),
             lastStatus: "enrolled", certificateSubject: identity?.subject, certificateFingerprint: identity?.fingerprint,
             certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter
         )
-        if existing == nil { try await store.createAgent(record) } else { try await store.replaceAgent(record) }
-        if let issued { try await recordIssued(issued.certificate, by: issued.issuer, for: agentId) }
+        // The token's use, the agent and its certificate are one transaction: the checks above were for clear
+        // answers, this is the one that counts when enrollments race.
+        let enrollment = EnrollmentRecord(
+            tokenId: token.id, agent: record, presentedReplaceTokenHash: replaceTokenHash,
+            certificate: issued.map { issuedRecord($0.certificate, by: $0.issuer, for: agentId) }, at: now
+        )
+        switch try await store.enroll(enrollment) {
+        case .enrolled:
+            break
+        case .tokenRefused:
+            throw APIError.unauthorized("The enrollment token \(token.name) has no uses left")
+        case .agentExists:
+            throw alreadyEnrolled
+        }
         logger.info("Enrolled agent", metadata: [
             "agent": "\(agentId)", "policy": "\(token.policyId)", "client_certificate": "\(identity?.subject ?? "none")",
             "issued_certificate": "\(issued?.answer.notAfter ?? "none")",

@@ -12,17 +12,23 @@ public struct TLSIdentity: @unchecked Sendable {  // NIOSSL certificates and key
 
     public var certificate: Certificate { chain[0] }
 
-    /// - Parameter role: what the identity is for, as a person says it ("Fleet Server certificate").
+    /// - Parameters:
+    ///   - role: what the identity is for, as a person says it ("Fleet Server certificate").
+    ///   - keyRole: what the key is, when not "<role> key" (one that names its own flag).
+    ///   - passphraseOption: where the passphrase file is given, for the hint when it is missing.
     public static func load(
         certificate: String,
         key: String,
         passphrasePath: String?,
         role: String,
+        keyRole: String? = nil,
         passphraseOption: String = "key_passphrase_path"
     ) throws(FlotillaError) -> TLSIdentity {
         let chain = try CertificateFiles.loadChain(certificate, role: role)
         let origin = (try? PEMSource.read(certificate, role: role).described) ?? certificate
-        let loadedKey = try PrivateKeyFiles.load(key, passphrasePath: passphrasePath, role: "\(role) key", passphraseOption: passphraseOption)
+        let loadedKey = try PrivateKeyFiles.load(
+            key, passphrasePath: passphrasePath, role: keyRole ?? "\(role) key", passphraseOption: passphraseOption
+        )
         try PrivateKeyFiles.checkMatch(loadedKey, certificate: chain[0], certificateOrigin: origin, role: role)
         let nioChain: [NIOSSLCertificate]
         do {
@@ -34,16 +40,21 @@ public struct TLSIdentity: @unchecked Sendable {  // NIOSSL certificates and key
     }
 
     /// Loads `settings.certificate` and `settings.key`, or nil when neither is set; one without the other is an error.
-    static func load(from settings: TLSSettings, role: String) throws(FlotillaError) -> TLSIdentity? {
+    /// Every error names the file and the flag or field in `fields` it was given with.
+    static func load(from settings: TLSSettings, role: String, fields: TLSFieldNames) throws(FlotillaError) -> TLSIdentity? {
         switch (settings.certificate, settings.key) {
         case (nil, nil):
             return nil
         case (let certificate?, let key?):
-            return try load(certificate: certificate, key: key, passphrasePath: settings.keyPassphrasePath, role: role)
+            return try load(
+                certificate: certificate, key: key, passphrasePath: settings.keyPassphrasePath,
+                role: "\(role) (\(fields.certificate))", keyRole: "\(role) key (\(fields.key))",
+                passphraseOption: fields.keyPassphrase
+            )
         case (_?, nil):
-            throw FlotillaError("The \(role) is given without its key", hint: "set key (the certificate's private key) as well")
+            throw FlotillaError("The \(role) is given without its key", hint: "set \(fields.key) (the certificate's private key) as well")
         case (nil, _?):
-            throw FlotillaError("The \(role) key is given without its certificate", hint: "set certificate as well")
+            throw FlotillaError("The \(role) key is given without its certificate", hint: "set \(fields.certificate) as well")
         }
     }
 

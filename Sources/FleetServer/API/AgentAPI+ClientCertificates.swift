@@ -55,13 +55,14 @@ extension AgentAPI {
     }
 
     /// Keeps an issued certificate in the store's list.
-    func recordIssued(_ certificate: Certificate, by issuerFingerprint: String, for agentId: String) async throws {
-        try await store.recordIssuedCertificate(IssuedCertificateRecord(
+    /// What the store keeps of a certificate this server signed, so every Fleet Server can revoke it.
+    func issuedRecord(_ certificate: Certificate, by issuerFingerprint: String, for agentId: String) -> IssuedCertificateRecord {
+        IssuedCertificateRecord(
             fingerprint: certificate.sha256Fingerprint, agentId: agentId, serial: certificate.serialNumber.description,
             subject: certificate.displayName, issuer: certificate.issuerDisplayName,
             issuerFingerprint: issuerFingerprint, notBefore: certificate.notValidBefore,
             notAfter: certificate.notValidAfter
-        ))
+        )
     }
 
     /// Whether an agent that presented no certificate may have one. An API key alone is not enough while the agent

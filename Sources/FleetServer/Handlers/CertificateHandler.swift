@@ -15,7 +15,7 @@ extension AgentAPI {
         if !presented { try await checkRenewalWithoutCertificate(agent) }
         if let authority { await authority.sync(store, tls: peers.tls, logger: logger) }
         let (certificate, issuer, answer) = try signCertificate(csr: body.csr, for: agent.id)
-        try await recordIssued(certificate, by: issuer, for: agent.id)
+        try await store.recordIssuedCertificate(issuedRecord(certificate, by: issuer, for: agent.id))
         let over = presented ? "over mutual TLS" : "over its API key alone (it presented no valid certificate)"
         logger.info("Renewed the client certificate of agent \(agent.id) \(over)", metadata: ["not_after": "\(answer.notAfter)"])
         return try .json(answer)

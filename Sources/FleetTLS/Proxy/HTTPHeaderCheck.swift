@@ -1,5 +1,3 @@
-import FleetTLS
-
 /// Refuses header names and values that would end a header early: a CR or LF in a value from a flag or a policy
 /// would let it write headers, or a whole request, of its own.
 public enum HTTPHeaderCheck {

@@ -18,15 +18,6 @@ public struct AgentAPI: Sendable {
     let revocations: RevocationList
     let enrollLimiter: RateLimiter
     let checkinLimiter: RateLimiter
-    /// Policy revisions agents acknowledged, for agents that do not send `policy_revision_idx` in check-ins, keyed
-    /// by agent and policy: an agent moved to another policy starts from nothing there.
-    let acknowledgedRevisions = LockedBox<[AgentPolicy: Int]>([:])
-
-    /// An agent on a policy: two string references, no string built per check-in.
-    struct AgentPolicy: Hashable {
-        let agentId: String
-        let policyId: String
-    }
     let logger: Logger
 
     static let version = FleetServer.AgentAPIVersion

@@ -43,7 +43,7 @@ public struct PostgresLink: Sendable {
         // Secure by default: with no --fleet-server-es-* flag the store's certificate is still verified, against
         // the system's CAs.
         self.tls = tls ?? TLSSettings()
-        client = try TLSClientContext(settings: self.tls, role: "store", caFlag: "--fleet-server-es-ca")
+        client = try TLSClientContext(settings: self.tls, role: "store", fields: .store)
         if let passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
                 throw FlotillaError("The store password file \(passwordFile) cannot be read", hint: "check --fleet-server-es-password-file")
@@ -58,7 +58,10 @@ public struct PostgresLink: Sendable {
     public func with(tls: TLSSettings) throws(FlotillaError) -> PostgresLink {
         var changed = self
         changed.tls = tls
-        changed.client = try TLSClientContext(settings: tls, role: "store", caFlag: "ssl.es_certificate_authorities")
+        changed.client = try TLSClientContext(settings: tls, role: "store", fields: TLSFieldNames(
+            certificateAuthorities: "ssl.es_certificate_authorities", certificate: "ssl.es_certificate", key: "ssl.es_key",
+            keyPassphrase: "ssl.es_key_passphrase_path"
+        ))
         return changed
     }
 

@@ -236,8 +236,41 @@ public final class PostgresStore: Store {
         try await rows("SELECT * FROM enrollment_tokens WHERE secret_hash = \(secretHash)", EnrollmentTokenRecord.init(postgres:)).first
     }
 
-    public func useEnrollmentToken(id: String) async throws -> Bool {
-        try await rows("UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = \(id) AND NOT revoked AND (max_uses IS NULL OR uses < max_uses) RETURNING id") { _ in true }.count == 1
+    public func enroll(_ enrollment: EnrollmentRecord) async throws -> EnrollmentOutcome {
+        do {
+            return try await transaction { connection -> EnrollmentOutcome in
+                // The existing agent's row is locked until the end; a concurrent first enrollment of the same id
+                // waits on the insert's unique index, then inserts nothing and is refused below.
+                let existing: PostgresQuery = "SELECT replace_token_hash FROM agents WHERE id = \(enrollment.agent.id) FOR UPDATE"
+                var stored: [String?] = []
+                for try await hash in try await connection.query(existing, logger: logger).decode(String?.self) { stored.append(hash) }
+                if let hash = stored.first, !enrollment.mayReplace(replaceTokenHash: hash) {
+                    throw EnrollmentOutcome.Refusal(outcome: .agentExists)
+                }
+                var insert = enrollment.agent.insertQuery(replacing: !stored.isEmpty)
+                if stored.isEmpty { insert.sql += " ON CONFLICT (id) DO NOTHING" }
+                insert.sql += " RETURNING id"
+                var inserted = 0
+                for try await _ in try await connection.query(insert, logger: logger) { inserted += 1 }
+                guard inserted == 1 else { throw EnrollmentOutcome.Refusal(outcome: .agentExists) }
+                // Row-locked as well: of two enrollments on the last use, the second sees it spent.
+                let use: PostgresQuery = """
+                    UPDATE enrollment_tokens SET uses = uses + 1
+                    WHERE id = \(enrollment.tokenId) AND NOT revoked AND (max_uses IS NULL OR uses < max_uses)
+                      AND (expires_at IS NULL OR expires_at > \(enrollment.at))
+                    RETURNING id
+                    """
+                var used = 0
+                for try await _ in try await connection.query(use, logger: logger) { used += 1 }
+                guard used == 1 else { throw EnrollmentOutcome.Refusal(outcome: .tokenRefused) }
+                if let certificate = enrollment.certificate {
+                    try await connection.query(certificate.insertQuery, logger: logger)
+                }
+                return .enrolled(replaced: !stored.isEmpty)
+            }
+        } catch let refusal as EnrollmentOutcome.Refusal {
+            return refusal.outcome
+        }
     }
 
     public func revokeEnrollmentToken(id: String) async throws -> Bool {
@@ -323,12 +356,7 @@ public final class PostgresStore: Store {
     }
 
     public func recordIssuedCertificate(_ certificate: IssuedCertificateRecord) async throws {
-        try await execute("""
-            INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, issuer_fingerprint, not_before,
-              not_after, issued_at, revoked_at)
-            VALUES (\(certificate.fingerprint), \(certificate.agentId), \(certificate.serial), \(certificate.subject),
-              \(certificate.issuer), \(certificate.issuerFingerprint), \(certificate.notBefore), \(certificate.notAfter), \(certificate.issuedAt), \(certificate.revokedAt))
-            """)
+        try await execute(certificate.insertQuery)
     }
 
     public func issuedCertificates(agentId: String?) async throws -> [IssuedCertificateRecord] {
@@ -387,6 +415,13 @@ public final class PostgresStore: Store {
     /// A timestamp PostgreSQL reads exactly, milliseconds included.
     static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    public func recordPolicyAcknowledged(agentId: String, policyId: String, revision: Int) async throws {
+        try await execute("""
+            UPDATE agents SET policy_revision = GREATEST(COALESCE(policy_revision, 0), \(revision))
+            WHERE id = \(agentId) AND policy_id = \(policyId)
+            """)
     }
 
     // MARK: Actions
@@ -503,6 +538,15 @@ extension IssuedCertificateRecord {
             notAfter: try row["not_after"].decode(Date.self), issuedAt: try row["issued_at"].decode(Date.self),
             revokedAt: try row["revoked_at"].decode(Date?.self)
         )
+    }
+
+    var insertQuery: PostgresQuery {
+        """
+        INSERT INTO agent_certificates (fingerprint, agent_id, serial, subject, issuer, issuer_fingerprint, not_before,
+          not_after, issued_at, revoked_at)
+        VALUES (\(fingerprint), \(agentId), \(serial), \(subject), \(issuer), \(issuerFingerprint), \(notBefore),
+          \(notAfter), \(issuedAt), \(revokedAt))
+        """
     }
 }
 

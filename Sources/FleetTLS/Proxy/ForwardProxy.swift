@@ -59,12 +59,11 @@ public struct ForwardProxy: Sendable, Equatable {
         self.headers = headers
         self.tlsSettings = kind == .https ? tls ?? TLSSettings() : nil
         if let tlsSettings {
-            let certificateField = field.hasPrefix("--") ? "--proxy-certificate, --proxy-certificate-key" : "\(tlsField).certificate, key"
-            self.tls = try TLSClientContext(
-                settings: tlsSettings, role: "proxy at \(host):\(self.port)",
-                caFlag: field.hasPrefix("--") ? "--proxy-certificate-authorities" : "\(tlsField).certificate_authorities",
-                certificateFlag: certificateField
-            )
+            let fields = field.hasPrefix("--") ? TLSFieldNames(
+                certificateAuthorities: "--proxy-certificate-authorities", certificate: "--proxy-certificate",
+                key: "--proxy-certificate-key", keyPassphrase: "--proxy-certificate-key-passphrase"
+            ) : TLSFieldNames(prefix: tlsField)
+            self.tls = try TLSClientContext(settings: tlsSettings, role: "proxy at \(host):\(self.port)", fields: fields)
         } else {
             self.tls = nil
         }
