@@ -132,12 +132,45 @@ let package = Package(
             path: "Benchmarks/FleetSimulator"
         ),
         .executableTarget(
+            name: "fault-soak",
+            dependencies: [
+                "FleetAgent", "FleetTLS", "FleetStore", "FleetServer", "FleetProtocol", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/FaultSoak"
+        ),
+        .executableTarget(
             name: "es-standin",
             dependencies: [
                 "FleetTLS", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ElasticsearchStandIn"
+        ),
+        // The parsers that read untrusted bytes, as fuzz targets: replayed from their corpus by FuzzTargetsTests, and
+        // fuzzed by scripts/fuzz.sh, which builds flotilla-fuzz with -sanitize=fuzzer in a build path of its own.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "FleetAgent", "FleetServer", "FleetTLS", "FleetProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Fuzz/Targets"
+        ),
+        .executableTarget(
+            name: "flotilla-fuzz",
+            dependencies: ["FuzzTargets"],
+            path: "Fuzz/Driver"
+        ),
+        .testTarget(
+            name: "FuzzTargetsTests",
+            dependencies: ["FuzzTargets", "TestSupport"]
         ),
         .testTarget(
             name: "FleetTLSTests",

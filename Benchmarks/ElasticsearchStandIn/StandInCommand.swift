@@ -24,10 +24,14 @@ struct StandInCommand: AsyncParsableCommand {
     @Option(help: "Client CAs: when given, a client certificate from them is required.")
     var clientCA: String?
 
+    @Option(help: "Append every accepted document to this file, one per line, before answering (the fault soak).")
+    var record: String?
+
     func run() async throws {
         var behaviour = ElasticsearchStandIn.Behaviour()
         behaviour.parseDocuments = false
         behaviour.keepDocuments = false
+        behaviour.recordPath = record
         let tls = certificate.map { certificate in
             TLSSettings(
                 certificateAuthorities: clientCA.map { [$0] } ?? [], certificate: certificate, key: key,

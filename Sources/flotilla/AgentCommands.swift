@@ -52,6 +52,7 @@ struct Run: AsyncParsableCommand {
         let pipeline = try DataPipeline(directory: location.path + "/data", agentID: state.agentId, logTap: tap, logger: Logger(label: "data"))
         let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: seconds, pipeline: pipeline)
         guard let configuration = try state.localFleetServer else {
+            say("Agent \(state.agentId) is running; it checks in with \(state.fleetHosts[0]).")
             await runner.run()
             return
         }

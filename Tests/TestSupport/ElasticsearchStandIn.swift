@@ -26,6 +26,9 @@ public final class ElasticsearchStandIn: Sendable {
         public var parseDocuments = true
         /// Keep the documents (tests); the benchmark only counts them.
         public var keepDocuments = true
+        /// Append every accepted document to this file, one per line, before answering: the fault soak counts
+        /// what was delivered across kill -9 of the stand-in from it.
+        public var recordPath: String?
 
         public init() {}
     }
@@ -202,6 +205,17 @@ public final class ElasticsearchStandIn: Sendable {
             }
             accepted.append((index, document))
             items.append(#"{"\#(verb)":{"_index":"\#(index)","_id":"\#(UUID().uuidString)","status":201,"result":"created"}}"#)
+        }
+        if let path = behaviour.recordPath, !accepted.isEmpty {
+            guard let file = FileHandle(forWritingAtPath: path) ?? {
+                FileManager.default.createFile(atPath: path, contents: nil)
+                return FileHandle(forWritingAtPath: path)
+            }() else {
+                return (.internalServerError, #"{"error":{"type":"io_exception","reason":"the stand-in cannot record"},"status":500}"#)
+            }
+            defer { try? file.close() }
+            _ = try? file.seekToEnd()
+            try? file.write(contentsOf: Data(accepted.map { $0.1 + "\n" }.joined().utf8))
         }
         state.withLockedValue { state in
             if behaviour.keepDocuments {

@@ -120,11 +120,31 @@ public final class PostgresInstance: Sendable {
         server.withLock { $0 = nil }
     }
 
+    /// Kills the server outright (kill -9 of the postmaster), as a crash or an OOM kill would; `startServer()`
+    /// brings it back through crash recovery.
+    public func killServer() async {
+        guard let process = server.withLock({ $0 }) else { return }
+        if let text = try? String(contentsOfFile: "\(data)/postmaster.pid", encoding: .utf8),
+           let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) {
+            kill(pid, SIGKILL)
+        }
+        // The watcher ends once its server has; signal 0 only waits for that.
+        _ = await process.terminate(signal: 0)
+        server.withLock { $0 = nil }
+    }
+
     /// Runs SQL statements as the superuser over the local socket, each in its own transaction.
     public func psql(_ statements: String...) async throws {
         let commands = statements.flatMap { ["-c", $0] }
         let result = try await ProcessRunner.run("\(binaries)/psql", ["-h", directory.path, "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q"] + commands)
         guard result.status == 0 else { throw FlotillaError("psql failed: \(result.output)") }
+    }
+
+    /// Everything in `database` as SQL text (pg_dump as the superuser), to look for what must never be stored.
+    public func dump(database: String) async throws -> String {
+        let result = try await ProcessRunner.run("\(binaries)/pg_dump", ["-h", directory.path, "-p", "\(port)", "-U", "postgres", "-d", database])
+        guard result.status == 0 else { throw FlotillaError("pg_dump failed: \(result.output)") }
+        return result.stdout
     }
 
     /// The store URL for the password role, or for the certificate role.

@@ -5,14 +5,19 @@ extension Request {
     /// Reads and decodes a JSON body, turning decoding failures into a 400 that names the field.
     func decodeJSON<T: Decodable>(_ type: T.Type, context: FleetRequestContext) async throws -> T {
         let body = try await self.body.collect(upTo: context.maxUploadSize)
+        return try Self.decodeJSON(T.self, from: Data(buffer: body))
+    }
+
+    /// Decodes a request body; every failure is a 400 whose sentence names the field (the fuzz target's entry).
+    static func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data) throws(APIError) -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.keyNotFound(key, path) {
-            throw APIError.badRequest("The request body is missing the field \(Self.fieldPath(path.codingPath + [key]))")
+            throw APIError.badRequest("The request body is missing the field \(fieldPath(path.codingPath + [key]))")
         } catch let DecodingError.typeMismatch(_, detail) {
-            throw APIError.badRequest("The field \(Self.fieldPath(detail.codingPath)) has the wrong type")
+            throw APIError.badRequest("The field \(fieldPath(detail.codingPath)) has the wrong type")
         } catch let DecodingError.valueNotFound(_, detail) {
-            throw APIError.badRequest("The field \(Self.fieldPath(detail.codingPath)) must not be null")
+            throw APIError.badRequest("The field \(fieldPath(detail.codingPath)) must not be null")
         } catch {
             throw APIError.badRequest("The request body is not valid JSON")
         }
