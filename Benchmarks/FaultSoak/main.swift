@@ -262,6 +262,12 @@ let actionWriter = Task {
         var stored = false
         while !stored, !stopping.withLockedValue({ $0 }) {
             do {
+                // A store call that never returns is a finding in itself: said, not waited on in silence.
+                let watchdog = Task {
+                    try await Task.sleep(for: .seconds(30))
+                    say("adding \(id) through the store has not returned after 30 s")
+                }
+                defer { watchdog.cancel() }
                 _ = try await store.addAction(ActionRecord(id: id, type: "SOAK_PING", agentIds: allIds))
                 stored = true
                 created.withLockedValue { $0.append(id) }
@@ -318,6 +324,7 @@ while Date() < end {
 
 // No more faults, no more writes: everything must arrive.
 stopping.withLockedValue { $0 = true }
+say("faults over; waiting for the action writer and the log writers")
 await actionWriter.value
 for writer in writers { _ = try? await writer.value }
 let actionIds = created.withLockedValue { $0 }
@@ -336,17 +343,18 @@ func deliveredLines() -> (unique: Set<String>, total: Int) {
     }
     return (unique, total)
 }
-func missingResults() async -> Int {
-    var missing = 0
+/// (action, agent) pairs with no acknowledgement stored yet.
+func missingResults() async -> [(action: String, agent: String)] {
+    var missing: [(String, String)] = []
     for id in actionIds {
-        let results = (try? await store.results(actionId: id)) ?? []
-        missing += allIds.count - Set(results.map(\.agentId)).intersection(allIds).count
+        let results = Set(((try? await store.results(actionId: id)) ?? []).map(\.agentId))
+        for agent in allIds where !results.contains(agent) { missing.append((id, agent)) }
     }
     return missing
 }
 var missing = await missingResults()
 var lineCounts = deliveredLines()
-while Date() < settled, missing > 0 || !expectedLines.isSubset(of: lineCounts.unique) {
+while Date() < settled, !missing.isEmpty || !expectedLines.isSubset(of: lineCounts.unique) {
     try await Task.sleep(for: .seconds(2))
     missing = await missingResults()
     lineCounts = deliveredLines()
@@ -361,15 +369,18 @@ let faultText = faults.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" 
 let summary = """
     soak: \(Int(options.duration)) s, seed \(seed), faults \(faults.values.reduce(0, +)) (\(faultText)); \
     agents \(allIds.count) enrolled, \(enrolled.count) still enrolled, \(records.count - allIds.count) enrolled twice; \
-    actions \(actionIds.count) created, \(missing) acknowledgements missing of \(actionIds.count * allIds.count); \
+    actions \(actionIds.count) created, \(missing.count) acknowledgements missing of \(actionIds.count * allIds.count); \
     log lines \(expectedLines.count) written, \(lineCounts.unique.intersection(expectedLines).count) delivered, \(lost) lost, \
     \(lineCounts.total - lineCounts.unique.count) duplicates; \(checkinFailures.withLockedValue { $0 }) failed check-ins retried
     """
 print(summary)
+for (action, agent) in missing.prefix(5) {
+    say("no acknowledgement of \(action) from \(realAgentIds.contains(agent) ? "real" : "simulated") agent \(agent)")
+}
 for agent in realAgents { await agent.kill9() }
 for server in servers { await server.kill9() }
 await output.kill9()
 try? await store.close()
 await pg.stop()
-let clean = enrolled.count == allIds.count && records.count == allIds.count && stillKnown && missing == 0 && lost == 0
+let clean = enrolled.count == allIds.count && records.count == allIds.count && stillKnown && missing.isEmpty && lost == 0
 exit(clean ? 0 : 1)

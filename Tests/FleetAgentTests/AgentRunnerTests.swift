@@ -53,6 +53,30 @@ import Testing
         #expect(second.policy?["inputs"]?[0]?["type"]?.stringValue == "system/metrics")
     }
 
+    /// The ack token that skips an action is saved together with the action's acknowledgement; an agent killed
+    /// before the ack reached Fleet Server (or whose ack request failed) sends it first on its next check-in.
+    @Test func anAcknowledgementSavedButNotSentIsSentFirstNextTime() async throws {
+        let fleet = try await TestFleetServer.start(clientAuth: .required) {
+            $0.pollTimeoutSeconds = 1; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0
+        }
+        defer { Task { await fleet.stop() } }
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (runner, vault) = try await enrolledAgent(fleet, directory: directory)
+        #expect(try await runner.checkinOnce() == .keepRunning)
+        var state = try #require(try vault.load())
+        let action = try await fleet.store.addAction(ActionRecord(id: "settings-7", type: "SETTINGS", agentIds: [state.agentId]))
+        // What the vault holds when the agent was killed between saving and acknowledging.
+        state.ackToken = String(action.sequence)
+        state.pendingAcks = [AckEvent(agentID: state.agentId, actionID: action.id, message: "Failed", timestamp: RFC3339.string(from: Date()), error: "not supported")]
+        try vault.save(state)
+        #expect(try await fleet.store.results(actionId: action.id).isEmpty)
+
+        #expect(try await runner.checkinOnce() == .keepRunning)
+        #expect(try await fleet.store.results(actionId: action.id).map(\.agentId) == [state.agentId])
+        #expect(try vault.load()?.pendingAcks == nil)
+    }
+
     /// The console pushes the agent's certificate and key as paths; the passphrase of an encrypted key is the
     /// host's own and stays.
     @Test func pushedEncryptedAgentKeyKeepsTheAgentsPassphrase() async throws {

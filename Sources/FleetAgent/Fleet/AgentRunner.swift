@@ -48,6 +48,11 @@ public final class AgentRunner: Sendable {
         var state = try vault.loadEnrolled()
         guard !state.unenrolled else { return .unenrolled }
         let connection = try connection(for: state)
+        if let pending = state.pendingAcks, !pending.isEmpty {
+            try await acknowledge(pending, state: state, over: connection)
+            state.pendingAcks = nil
+            try vault.save(state)
+        }
         // A refused revision counts as seen, so it is not sent again; the agent says why it is degraded.
         let seenRevision = max(state.policyRevision, state.rejectedPolicyRevision ?? 0)
         // The agent is degraded by a refused policy first, then by its worst unit ("output default: ...").
@@ -109,13 +114,13 @@ public final class AgentRunner: Sendable {
             ))
         }
         if let token = response.ackToken { state.ackToken = token }
+        // The new ack token skips these actions for good, so their acknowledgements are saved with it.
+        if !events.isEmpty { state.pendingAcks = events }
         try vault.save(state)
         if !events.isEmpty {
-            let ack = try await connection.send(
-                "POST", "/api/fleet/agents/\(state.agentId)/acks", body: try? JSONEncoder().encode(AckRequest(events: events)),
-                authorization: "ApiKey \(state.accessAPIKey)"
-            )
-            guard ack.status == 200 else { throw FlotillaError("Fleet Server refused the acknowledgements (\(ack.status)): \(ack.message)", hint: "they are sent again on the next check-in") }
+            try await acknowledge(events, state: state, over: connection)
+            state.pendingAcks = nil
+            try vault.save(state)
         }
         if outcome == .unenrolled {
             state.unenrolled = true
@@ -124,6 +129,20 @@ public final class AgentRunner: Sendable {
             logger.info("Unenrolled by Fleet Server; the agent stops and its key is cleared")
         }
         return outcome
+    }
+
+    /// Sends acknowledgements; anything but a 200 throws, and they stay pending (results are upserts on Fleet
+    /// Server, so sending one twice is harmless).
+    func acknowledge(_ events: [AckEvent], state: AgentState, over connection: FleetConnection) async throws(FlotillaError) {
+        let ack = try await connection.send(
+            "POST", "/api/fleet/agents/\(state.agentId)/acks", body: try? JSONEncoder().encode(AckRequest(events: events)),
+            authorization: "ApiKey \(state.accessAPIKey)"
+        )
+        guard ack.status == 200 else {
+            throw FlotillaError(
+                "Fleet Server refused the acknowledgements (\(ack.status)): \(ack.message)", hint: "they are kept and sent again first"
+            )
+        }
     }
 
     /// Runs the long poll `send`, but cuts it short (returning `nil`) when the worst unit's state differs from

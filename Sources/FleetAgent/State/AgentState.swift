@@ -25,6 +25,9 @@ public struct AgentState: Codable, Equatable, Sendable {
     public var policy: JSONValue?
     /// The last ack token Fleet Server gave; check-ins resume after it.
     public var ackToken: String?
+    /// Acknowledgements not yet accepted by Fleet Server. They are saved together with the ack token that skips
+    /// their actions, so a failed ack request or a kill before it cannot lose them: they go first, next time.
+    public var pendingAcks: [AckEvent]?
     public var enrolledAt: String
     public var tags: [String]
     /// Whether the agent was told to unenroll: it stops and its keys are cleared.
