@@ -112,6 +112,15 @@ final class Restartable: @unchecked Sendable {  // `process` is only touched by 
 
 let options = Options.parseOrExit()
 let begun = Date()
+/// What the soak is doing, for the message when it overruns.
+let phase = NIOLockedValueBox("setting up")
+// A soak that hangs fails with where it hung instead of waiting forever (the faults, the settling, and five
+// minutes for setting up and stopping).
+Thread.detachNewThread {
+    Thread.sleep(forTimeInterval: options.duration + options.settle + 300)
+    say("the soak overran its time while \(phase.withLockedValue { $0 }); giving up")
+    exit(2)
+}
 let seed = options.seed ?? UInt64.random(in: 1...UInt64.max)
 var random = SeededRandom(state: seed)
 say("seed \(seed): \(options.agents) simulated agents, \(options.realAgents) real agents, faults for \(Int(options.duration)) s")
@@ -282,6 +291,7 @@ let actionWriter = Task {
 }
 
 // The faults.
+phase.withLockedValue { $0 = "injecting faults" }
 var faults: [String: Int] = [:]
 let end = Date().addingTimeInterval(options.duration)
 while Date() < end {
@@ -325,6 +335,7 @@ while Date() < end {
 // No more faults, no more writes: everything must arrive.
 stopping.withLockedValue { $0 = true }
 say("faults over; waiting for the action writer and the log writers")
+phase.withLockedValue { $0 = "waiting for the action writer (a store call) and the log writers" }
 await actionWriter.value
 for writer in writers { _ = try? await writer.value }
 let actionIds = created.withLockedValue { $0 }
@@ -332,6 +343,7 @@ let lines = written.withLockedValue { $0 }
 let expectedLines = Set(lines.enumerated().flatMap { index, count in (1...max(count, 1)).map { "soak agent-\(index) line-\($0)" } })
 say("faults over; \(actionIds.count) actions and \(expectedLines.count) lines to account for")
 // Simulated agents keep checking in until everything is counted.
+phase.withLockedValue { $0 = "waiting for every acknowledgement and log line" }
 let settled = Date().addingTimeInterval(options.settle)
 func deliveredLines() -> (unique: Set<String>, total: Int) {
     let text = (try? String(contentsOfFile: delivered, encoding: .utf8)) ?? ""
