@@ -18,6 +18,8 @@ swift build --build-path .build/fuzz --product flotilla-fuzz -Xswiftc -sanitize=
 binary=.build/fuzz/debug/flotilla-fuzz
 [ -x "$binary" ] || { echo "flotilla-fuzz did not build" >&2; exit 1; }
 
+# Swift's own crash reporter would catch the trap first and exit before libFuzzer saves the input.
+export SWIFT_BACKTRACE=enable=no
 work=$(mktemp -d -t flotilla-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 failed=0

@@ -34,6 +34,26 @@ import Testing
         #expect(identity.certificateOrigin == "inline PEM")
     }
 
+    /// A damaged block whose END line survived, then a BEGIN line whose END did not (the shape the fuzzer found,
+    /// which crashed the CA loader): one sentence that names the flag and the file, as CA and as certificate.
+    @Test func certificateFileWithoutAWholeBlockIsNamed() throws {
+        let directory = TemporaryDirectory("flotilla-tls")
+        defer { directory.remove() }
+        let cut = directory.write("cut.crt", """
+            -----BEGIN CERTIFICATEMIIB
+            AAAA
+            -----END CERTIFICATE-----
+            -----BEGIN CERTIFICATE-----
+            MIIBsDCCAVWgAwIBAgIU
+
+            """)
+        let asCA = try #require(serverError(TLSSettings(certificateAuthorities: [cut], certificate: certs.fleetCert, key: certs.fleetKey, clientAuth: .required)))
+        #expect(asCA.message.contains(cut) && asCA.message.contains("--certificate-authorities"), "\(asCA.message)")
+        #expect(asCA.message.contains("no whole certificate"), "\(asCA.message)")
+        let asCertificate = try #require(serverError(TLSSettings(certificate: cut, key: certs.fleetKey)))
+        #expect(asCertificate.message.contains("--fleet-server-cert") && asCertificate.message.contains("no whole certificate"), "\(asCertificate.message)")
+    }
+
     @Test func missingCertificateFileIsNamed() throws {
         let missing = certs.path("no-such.crt")
         let error = try #require(serverError(TLSSettings(certificate: missing, key: certs.fleetKey)))

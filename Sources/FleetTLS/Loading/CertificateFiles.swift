@@ -52,13 +52,22 @@ public enum CertificateFiles {
                 hint: "pass the certificate file here and the key with its own option"
             )
         }
+        let parsed: [Certificate]
         do {
-            return try PEMDocument.parseMultiple(pemString: pem.text)
+            parsed = try PEMDocument.parseMultiple(pemString: pem.text)
                 .filter { $0.discriminator == "CERTIFICATE" }
                 .map { try Certificate(derEncoded: $0.derBytes) }
         } catch {
             throw FlotillaError("The \(role) \(pem.described) holds a certificate that cannot be parsed", hint: "the file is damaged; copy or issue it again")
         }
+        // A BEGIN line without its END (found by the fuzzer): a label, but no whole block.
+        guard !parsed.isEmpty else {
+            throw FlotillaError(
+                "The \(role) \(pem.described) holds no whole certificate (a -----BEGIN CERTIFICATE----- line without its -----END CERTIFICATE----- line)",
+                hint: "the file is cut short or damaged; copy or issue it again"
+            )
+        }
+        return parsed
     }
 
     /// "expired on ..." or "is not valid before ...", or nil when the certificate is in date.
