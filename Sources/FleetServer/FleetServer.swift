@@ -24,6 +24,8 @@ public final class FleetServer: Sendable {
     let revocations = RevocationList()
     /// The port the listener is bound to, once it is.
     let listeningPort = LockedBox<Int?>(nil)
+    /// The open-files limit in force once the server started, and the fleet it allows.
+    public let openFiles = LockedBox<OpenFilesLimit?>(nil)
     /// The store's Fleet Server CA rotation, as last read.
     let serverRotation = LockedBox<ServerCARotation?>(nil)
     let batcher: CheckinBatcher
@@ -135,6 +137,9 @@ public final class FleetServer: Sendable {
         if configuration.insecureHTTP {
             logger.warning("Serving plain HTTP (--insecure-http): agents' keys and policies cross the network unencrypted")
         }
+        let files = OpenFilesLimit.raise()
+        openFiles.withLock { $0 = files }
+        logger.info("Fleet Server \(files.described)")
         let app = Application(
             router: router,
             server: serverBuilder(),

@@ -45,7 +45,7 @@ import Testing
         #expect(sealed.range(of: Data(agentId.utf8)) == nil)
 
         let agent = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
-        let applied = try await waitForAgent(server, agentId) { $0.policyRevision == 1 && $0.certificateSubject == "flotilla-agent" }
+        let applied = try await waitForAgent(server, agentId) { $0.policyRevision == 1 && $0.certificateSubject == "flotilla-agent" && $0.lastCheckinAt != nil }
         #expect(applied != nil)
         _ = await agent.terminate(signal: SIGKILL)
 

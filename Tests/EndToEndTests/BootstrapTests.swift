@@ -92,7 +92,7 @@ import Testing
 
         let serverAgent = try runAgent(first, fleetServer: true)
         defer { serverAgent.stop() }
-        let online = try await prepared.waitForAgent { $0.policyId == StoreSetup.fleetServerPolicyId && $0.policyRevision == 1 }
+        let online = try await prepared.waitForAgent { $0.policyId == StoreSetup.fleetServerPolicyId && $0.policyRevision == 1 && $0.lastStatus == "online" }
         #expect(online?.lastStatus == "online")
 
         // Another host enrolls with --url into the Fleet Server the first agent runs.
@@ -104,7 +104,7 @@ import Testing
         #expect(enrolled.status == 0, "\(enrolled.output)")
         let plainAgent = try runAgent(second, fleetServer: false)
         defer { plainAgent.stop() }
-        let joined = try #require(try await prepared.waitForAgent { $0.policyId == StoreSetup.defaultPolicyId && $0.policyRevision == 1 })
+        let joined = try #require(try await prepared.waitForAgent { $0.policyId == StoreSetup.defaultPolicyId && $0.policyRevision == 1 && $0.lastStatus == "online" })
 
         // A policy change written to the store (as the console would) reaches the running agent.
         let store = try SQLiteStore(path: prepared.store)
@@ -146,7 +146,7 @@ import Testing
 
         let agent = try runAgent(base, fleetServer: true)
         defer { agent.stop() }
-        let online = try await prepared.waitForAgent { $0.policyRevision == 1 }
+        let online = try await prepared.waitForAgent { $0.policyRevision == 1 && $0.lastStatus == "online" }
         #expect(online?.certificateSubject == "flotilla-agent")
 
         let status = try await flotilla(["status", "--base-path", base, "--output", "json"])

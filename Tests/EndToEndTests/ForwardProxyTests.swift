@@ -37,7 +37,7 @@ import Testing
         #expect(installed.status == 0, "\(installed.output)")
         let agent = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
         let store = try SQLiteStore(path: server.directory.file("data/fleet.sqlite"))
-        let online = try await store.waitForAgent(within: 60) { $0.policyRevision == 1 }
+        let online = try await store.waitForAgent(within: 60) { $0.policyRevision == 1 && $0.lastStatus == "online" }
         #expect(online != nil, "\(agent.printed)")
         var policy = try #require(try await store.policy(id: StoreSetup.defaultPolicyId))
         var body = try JSONDecoder().decode(JSONValue.self, from: Data(policy.body.utf8))

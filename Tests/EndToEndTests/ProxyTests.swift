@@ -27,7 +27,7 @@ import Testing
         let agent = try BackgroundProcess(ProcessRunner.flotillaBinary, ["run", "--base-path", base])
         defer { agent.stop() }
         let store = try SQLiteStore(path: server.directory.file("data/fleet.sqlite"))
-        let online = try await store.waitForAgent { $0.policyRevision == 1 }
+        let online = try await store.waitForAgent { $0.policyRevision == 1 && $0.lastStatus == "online" }
         try await store.close()
         #expect(online != nil)
         // Enrollment plus at least one check-in went through the tunnel.
