@@ -169,6 +169,10 @@ let package = Package(
             path: "Fuzz/Driver"
         ),
         .testTarget(
+            name: "FlotillaCLITests",
+            dependencies: ["flotilla"]
+        ),
+        .testTarget(
             name: "FuzzTargetsTests",
             dependencies: ["FuzzTargets", "TestSupport"]
         ),

@@ -13,10 +13,14 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(agent-api-bodies pem yaml-config agent-policy http-response)
 
 echo "Building flotilla-fuzz with libFuzzer (.build/fuzz)..."
-swift build --build-path .build/fuzz --product flotilla-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFLOTILLA_FUZZ 2>&1 \
-  | grep -E "error:|complete" || true
+mkdir -p .build
+if ! swift build --build-path .build/fuzz --product flotilla-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFLOTILLA_FUZZ \
+    > .build/fuzz-build.log 2>&1; then
+  grep -E "error:" .build/fuzz-build.log >&2 || tail -20 .build/fuzz-build.log >&2
+  echo "flotilla-fuzz did not build (the whole log: .build/fuzz-build.log)" >&2
+  exit 1
+fi
 binary=.build/fuzz/debug/flotilla-fuzz
-[ -x "$binary" ] || { echo "flotilla-fuzz did not build" >&2; exit 1; }
 
 # Swift's own crash reporter would catch the trap first and exit before libFuzzer saves the input.
 export SWIFT_BACKTRACE=enable=no

@@ -25,7 +25,7 @@ public final class FleetConsole: Sendable {
         self.logger = logger
         tls = configuration.insecureHTTP ? nil : try TLSServerContext(
             settings: configuration.tls, role: "console", fields: TLSFieldNames(
-                certificateAuthorities: "console client CAs", certificate: "--console-cert", key: "--console-cert-key",
+                certificateAuthorities: "certificate_authorities", certificate: "--console-cert", key: "--console-cert-key",
                 keyPassphrase: "--console-cert-key-passphrase"
             )
         )

@@ -25,7 +25,8 @@ public final class FleetServer: Sendable {
     /// The port the listener is bound to, once it is.
     let listeningPort = LockedBox<Int?>(nil)
     /// The open-files limit in force once the server started, and the fleet it allows.
-    public let openFiles = LockedBox<OpenFilesLimit?>(nil)
+    public var openFilesLimit: OpenFilesLimit? { openFiles.withLock { $0 } }
+    let openFiles = LockedBox<OpenFilesLimit?>(nil)
     /// The store's Fleet Server CA rotation, as last read.
     let serverRotation = LockedBox<ServerCARotation?>(nil)
     let batcher: CheckinBatcher
@@ -137,9 +138,10 @@ public final class FleetServer: Sendable {
         if configuration.insecureHTTP {
             logger.warning("Serving plain HTTP (--insecure-http): agents' keys and policies cross the network unencrypted")
         }
-        let files = OpenFilesLimit.raise()
-        openFiles.withLock { $0 = files }
-        logger.info("Fleet Server \(files.described)")
+        if let files = OpenFilesLimit.raise() {
+            openFiles.withLock { $0 = files }
+            logger.info("Fleet Server \(files.described)")
+        }
         let app = Application(
             router: router,
             server: serverBuilder(),

@@ -134,7 +134,7 @@ struct ServerRun: AsyncParsableCommand {
                 logger.info("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
                 // A line on stdout that scripts and tests wait for.
                 say("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
-                if let files = server.openFiles.withLock({ $0 }) { say("Fleet Server \(files.described)") }
+                if let files = server.openFilesLimit { say("Fleet Server \(files.described)") }
             }
         } catch {
             await console?.stop()

@@ -240,6 +240,19 @@ def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, 
     wait.until(lambda b: b.current_url.split("?")[0].endswith("/settings"))
     assert "Secure Elasticsearch" in browser.page_source
 
+    # A proxy with two headers, typed on two lines (the browser sends them with CRLF): both are kept.
+    browser.get(url + "/settings/proxies/new")
+    fill(browser, "name", "Office squid")
+    fill(browser, "url", "http://proxy.example.com:3128")
+    browser.find_element(By.NAME, "proxy_headers").send_keys("X-Tenant: blue\nX-Region: eu-west")
+    shot(browser, "06b-proxy-form")
+    submit(browser, "setting-form")
+    wait.until(lambda b: b.current_url.split("?")[0].endswith("/settings"))
+    browser.find_element(By.LINK_TEXT, "Office squid").click()
+    kept = wait.until(lambda b: b.find_elements(By.NAME, "proxy_headers"))[0].get_attribute("value")
+    assert kept.splitlines() == ["X-Region: eu-west", "X-Tenant: blue"], kept
+    shot(browser, "06c-proxy-saved")
+
     # An enrollment token, shown once.
     browser.get(url + "/enrollment-tokens")
     fill(browser, "name", "from-the-ui")

@@ -21,6 +21,9 @@ import Testing
         #expect(!seeds.isEmpty, "Fuzz/corpus/\(name) holds no seeds")
         let accepted = try seeds.filter { try target.run(Data(contentsOf: $0)) == .accepted }
         #expect(!accepted.isEmpty, "none of the seeds of \(name) is accepted")
+        for input in Self.inputs("crashes", name) {
+            #expect(target.run(try Data(contentsOf: input)) != .accepted, "\(input.lastPathComponent) crashed once and is now accepted")
+        }
         for input in Self.inputs("corpus", name) + Self.inputs("crashes", name) {
             if case .refused(let reason) = target.run(try Data(contentsOf: input)) {
                 #expect(!reason.isEmpty, "\(input.lastPathComponent): refused without a reason")

@@ -1,6 +1,9 @@
 import FleetAgent
 import FleetTLS
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -31,6 +34,16 @@ public final class ElasticsearchStandIn: Sendable {
         public var recordPath: String?
 
         public init() {}
+    }
+
+    /// Appends `text` with one `write` on an `O_APPEND` descriptor: requests recorded at once on several event
+    /// loops never overwrite each other.
+    static func append(_ text: String, to path: String) -> Bool {
+        let descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard descriptor >= 0 else { return false }
+        defer { Glibc.close(descriptor) }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) } == bytes.count
     }
 
     public let tls: TLSServerContext?
@@ -206,16 +219,9 @@ public final class ElasticsearchStandIn: Sendable {
             accepted.append((index, document))
             items.append(#"{"\#(verb)":{"_index":"\#(index)","_id":"\#(UUID().uuidString)","status":201,"result":"created"}}"#)
         }
-        if let path = behaviour.recordPath, !accepted.isEmpty {
-            guard let file = FileHandle(forWritingAtPath: path) ?? {
-                FileManager.default.createFile(atPath: path, contents: nil)
-                return FileHandle(forWritingAtPath: path)
-            }() else {
-                return (.internalServerError, #"{"error":{"type":"io_exception","reason":"the stand-in cannot record"},"status":500}"#)
-            }
-            defer { try? file.close() }
-            _ = try? file.seekToEnd()
-            try? file.write(contentsOf: Data(accepted.map { $0.1 + "\n" }.joined().utf8))
+        if let path = behaviour.recordPath, !accepted.isEmpty, !Self.append(accepted.map { $0.1 + "\n" }.joined(), to: path) {
+            // Nothing is answered as stored that was not: the shipper sends it again.
+            return (.internalServerError, #"{"error":{"type":"io_exception","reason":"the stand-in cannot record"},"status":500}"#)
         }
         state.withLockedValue { state in
             if behaviour.keepDocuments {

@@ -12,7 +12,7 @@ public enum ProcessRunner {
     /// Runs `executable` to its end, or kills it after `limit` seconds and fails with what it printed: a program
     /// that hangs fails its test with a message instead of stalling the suite.
     public static func run(
-        _ executable: String, _ arguments: [String], stdin: String? = nil, directory: String? = nil, limit: Double = 300
+        _ executable: String, _ arguments: [String], stdin: String? = nil, directory: String? = nil, limit: Double = 120
     ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
@@ -133,7 +133,7 @@ extension ProcessRunner {
     /// how many programs the suite runs at once: given a thread each, forty tests start forty programs together
     /// on two cores, and the in-process tests' time limits run out.
     public static func run(
-        _ executable: String, _ arguments: [String], stdin: String? = nil, limit: Double = 300
+        _ executable: String, _ arguments: [String], stdin: String? = nil, limit: Double = 120
     ) async throws -> ProcessResult {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {

@@ -46,13 +46,14 @@ public final class AgentRunner: Sendable {
     /// action the server believes applied.
     public func checkinOnce() async throws(FlotillaError) -> Outcome {
         var state = try vault.loadEnrolled()
-        guard !state.unenrolled else { return .unenrolled }
+        guard !state.unenrolled || state.pendingAcks?.isEmpty == false else { return .unenrolled }
         let connection = try connection(for: state)
         if let pending = state.pendingAcks, !pending.isEmpty {
             try await acknowledge(pending, state: state, over: connection)
             state.pendingAcks = nil
             try vault.save(state)
         }
+        if state.unenrolled { return try finishUnenrolling(&state) }
         // A refused revision counts as seen, so it is not sent again; the agent says why it is degraded.
         let seenRevision = max(state.policyRevision, state.rejectedPolicyRevision ?? 0)
         // The agent is degraded by a refused policy first, then by its worst unit ("output default: ...").
@@ -114,31 +115,42 @@ public final class AgentRunner: Sendable {
             ))
         }
         if let token = response.ackToken { state.ackToken = token }
-        // The new ack token skips these actions for good, so their acknowledgements are saved with it.
+        // The new ack token skips these actions for good, so their acknowledgements (and an unenrollment, whose
+        // acknowledgement is what revokes the key) are saved with it.
         if !events.isEmpty { state.pendingAcks = events }
+        if outcome == .unenrolled { state.unenrolled = true }
         try vault.save(state)
         if !events.isEmpty {
             try await acknowledge(events, state: state, over: connection)
             state.pendingAcks = nil
             try vault.save(state)
         }
-        if outcome == .unenrolled {
-            state.unenrolled = true
-            state.accessAPIKey = ""
-            try vault.save(state)
-            logger.info("Unenrolled by Fleet Server; the agent stops and its key is cleared")
-        }
-        return outcome
+        return outcome == .unenrolled ? try finishUnenrolling(&state) : outcome
     }
 
-    /// Sends acknowledgements; anything but a 200 throws, and they stay pending (results are upserts on Fleet
-    /// Server, so sending one twice is harmless).
+    /// Clears the key of an agent whose unenrollment Fleet Server has acknowledged.
+    func finishUnenrolling(_ state: inout AgentState) throws(FlotillaError) -> Outcome {
+        guard !state.accessAPIKey.isEmpty else { return .unenrolled }
+        state.accessAPIKey = ""
+        try vault.save(state)
+        logger.info("Unenrolled by Fleet Server; the agent stops and its key is cleared")
+        return .unenrolled
+    }
+
+    /// Sends acknowledgements. A 200, or a refusal that sending again cannot change (a 4xx other than 408 and 429:
+    /// a body too large, one the server cannot read), ends them; anything else throws and they stay pending.
+    /// Results are upserts on Fleet Server, so sending one twice is harmless.
     func acknowledge(_ events: [AckEvent], state: AgentState, over connection: FleetConnection) async throws(FlotillaError) {
         let ack = try await connection.send(
             "POST", "/api/fleet/agents/\(state.agentId)/acks", body: try? JSONEncoder().encode(AckRequest(events: events)),
             authorization: "ApiKey \(state.accessAPIKey)"
         )
-        guard ack.status == 200 else {
+        switch ack.status {
+        case 200:
+            return
+        case 400..<500 where ![401, 408, 429].contains(ack.status):
+            logger.error("Fleet Server refused \(events.count) acknowledgements for good (\(ack.status)): \(ack.message); they are dropped")
+        default:
             throw FlotillaError(
                 "Fleet Server refused the acknowledgements (\(ack.status)): \(ack.message)", hint: "they are kept and sent again first"
             )

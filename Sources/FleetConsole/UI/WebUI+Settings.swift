@@ -212,8 +212,9 @@ extension WebUI {
         default:
             for (field, path) in proxyFields where field.name != "proxy_headers" { putField(field, path, form, &changes) }
             var headers: [String: JSONValue] = [:]
-            for line in (form.text("proxy_headers") ?? "").split(separator: "\n") {
-                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            // Browsers send a text area's lines with CRLF, which Swift reads as one Character: split on any line end.
+            for line in (form.text("proxy_headers") ?? "").split(whereSeparator: \.isNewline) {
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
                 if parts.count == 2 { headers[parts[0]] = .string(parts[1]) }
             }
             put(["proxy_headers"], .object(headers))

@@ -54,7 +54,6 @@ extension AgentAPI {
         return (certificate, issuer.authority.certificate.sha256Fingerprint, answer)
     }
 
-    /// Keeps an issued certificate in the store's list.
     /// What the store keeps of a certificate this server signed, so every Fleet Server can revoke it.
     func issuedRecord(_ certificate: Certificate, by issuerFingerprint: String, for agentId: String) -> IssuedCertificateRecord {
         IssuedCertificateRecord(

@@ -21,7 +21,9 @@ extension AgentAPI {
         let now = Date()
         let agentId = body.id.flatMap { $0.isEmpty ? nil : $0 } ?? Secrets.identifier()
         let replaceTokenHash = body.replaceToken.map(Secrets.hash)
-        let alreadyEnrolled = APIError(.forbidden, "Agent \(agentId) is already enrolled; re-enrolling it needs its replace_token")
+        let alreadyEnrolled = APIError(
+            .forbidden, "Agent \(agentId) is already enrolled; re-enrolling it needs its replace_token"
+        )
         // Re-enrolling an id replaces that agent only with the replace token it was enrolled with.
         if let existing = try await store.agent(id: agentId),
            !EnrollmentRecord.replaceTokenMatches(stored: existing.replaceTokenHash, presented: replaceTokenHash) {
@@ -59,7 +61,7 @@ extension AgentAPI {
         case .enrolled:
             break
         case .tokenRefused:
-            throw APIError.unauthorized("The enrollment token \(token.name) has no uses left")
+            throw APIError.unauthorized("The enrollment token \(token.name) has no uses left, expired or was revoked")
         case .agentExists:
             throw alreadyEnrolled
         }

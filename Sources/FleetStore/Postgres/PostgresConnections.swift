@@ -24,6 +24,11 @@ actor PostgresConnections {
     /// Thrown when a connection was left in a state it cannot be reused in.
     struct Broken: Error {}
 
+    /// Thrown by a transaction that failed and was rolled back cleanly: its connection is as good as before.
+    struct RolledBack: Error {
+        let error: any Error
+    }
+
     init(link: PostgresLink, logger: Logger, maximum: Int = 4, patience: Duration = .seconds(10)) {
         self.link = link
         self.logger = logger
@@ -39,7 +44,7 @@ actor PostgresConnections {
             return result
         } catch {
             // A server error leaves the connection usable; anything else may have broken it.
-            if let failure = error as? PSQLError, failure.code == .server, !connection.isClosed {
+            if error is RolledBack || (error as? PSQLError)?.code == .server, !connection.isClosed {
                 await giveBack(connection)
             } else {
                 await discard(connection)

@@ -60,7 +60,7 @@ public struct PostgresLink: Sendable {
         changed.tls = tls
         changed.client = try TLSClientContext(settings: tls, role: "store", fields: TLSFieldNames(
             certificateAuthorities: "ssl.es_certificate_authorities", certificate: "ssl.es_certificate", key: "ssl.es_key",
-            keyPassphrase: "ssl.es_key_passphrase_path"
+            keyPassphrase: nil
         ))
         return changed
     }

@@ -132,21 +132,26 @@ public final class PostgresStore: Store {
 
     /// Runs `body` in one transaction on one connection.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await connections.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                let result = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
-                return result
-            } catch {
+        do {
+            return try await connections.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
                 do {
-                    try await connection.query("ROLLBACK", logger: logger)
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
                 } catch {
-                    // A connection stuck in a failed transaction must not go back to the pool.
-                    throw PostgresConnections.Broken()
+                    do {
+                        try await connection.query("ROLLBACK", logger: logger)
+                    } catch {
+                        // A connection stuck in a failed transaction must not go back to the pool.
+                        throw PostgresConnections.Broken()
+                    }
+                    // Rolled back cleanly: the connection goes back to the pool, the error to the caller.
+                    throw PostgresConnections.RolledBack(error: error)
                 }
-                throw error
             }
+        } catch let rolledBack as PostgresConnections.RolledBack {
+            throw rolledBack.error
         }
     }
 
@@ -241,9 +246,12 @@ public final class PostgresStore: Store {
             return try await transaction { connection -> EnrollmentOutcome in
                 // The existing agent's row is locked until the end; a concurrent first enrollment of the same id
                 // waits on the insert's unique index, then inserts nothing and is refused below.
-                let existing: PostgresQuery = "SELECT replace_token_hash FROM agents WHERE id = \(enrollment.agent.id) FOR UPDATE"
+                let existing: PostgresQuery =
+                    "SELECT replace_token_hash FROM agents WHERE id = \(enrollment.agent.id) FOR UPDATE"
                 var stored: [String?] = []
-                for try await hash in try await connection.query(existing, logger: logger).decode(String?.self) { stored.append(hash) }
+                for try await hash in try await connection.query(existing, logger: logger).decode(String?.self) {
+                    stored.append(hash)
+                }
                 if let hash = stored.first, !enrollment.mayReplace(replaceTokenHash: hash) {
                     throw EnrollmentOutcome.Refusal(outcome: .agentExists)
                 }

@@ -6,6 +6,7 @@ import Foundation
 public struct EnrollmentRecord: Sendable {
     /// The enrollment token whose use this enrollment spends.
     public var tokenId: String
+    /// The agent record to write: a new agent, or the replacement of one enrolled with the same id.
     public var agent: AgentRecord
     /// The hash of the replace token the request carried. An agent already enrolled with this id is replaced only
     /// when it matches the hash stored with that agent.
@@ -15,6 +16,7 @@ public struct EnrollmentRecord: Sendable {
     /// When the enrollment happens: a token that expired before it is refused.
     public var at: Date
 
+    /// - Parameters: the fields above; `at` defaults to now.
     public init(
         tokenId: String, agent: AgentRecord, presentedReplaceTokenHash: String? = nil,
         certificate: IssuedCertificateRecord? = nil, at: Date = Date()

@@ -35,15 +35,15 @@ public final class TLSServerContext: Sendable {
         fields: TLSFieldNames = .fleetServer
     ) throws(FlotillaError) {
         self.role = role
-        self.fields = fields
+        self.fields = NIOLockedValueBox(fields)
         self.issuing = NIOLockedValueBox((issuingAuthorities, []))
         self.current = NIOLockedValueBox(
             try Self.load(settings, role: role, fields: fields, issuing: issuingAuthorities, excluded: [])
         )
     }
 
-    /// Where the settings given at start came from.
-    let fields: TLSFieldNames
+    /// Where the settings in use came from: the flags at start, a policy's `ssl` after a reload from it.
+    let fields: NIOLockedValueBox<TLSFieldNames>
 
     /// Loads and checks everything; nothing is served from a half-loaded state.
     static func load(
@@ -102,10 +102,10 @@ public final class TLSServerContext: Sendable {
         let wanted = settings ?? self.settings
         do {
             let (authorities, excluded) = issuing.withLockedValue { $0 }
-            let loaded = try Self.load(
-                wanted, role: role, fields: fields ?? self.fields, issuing: authorities, excluded: excluded
-            )
+            let used = fields ?? self.fields.withLockedValue { $0 }
+            let loaded = try Self.load(wanted, role: role, fields: used, issuing: authorities, excluded: excluded)
             current.withLockedValue { $0 = loaded }
+            self.fields.withLockedValue { $0 = used }
             return .success(())
         } catch {
             return .failure(error)

@@ -63,7 +63,8 @@ public enum CertificateFiles {
         // A BEGIN line without its END (found by the fuzzer): a label, but no whole block.
         guard !parsed.isEmpty else {
             throw FlotillaError(
-                "The \(role) \(pem.described) holds no whole certificate (a -----BEGIN CERTIFICATE----- line without its -----END CERTIFICATE----- line)",
+                "The \(role) \(pem.described) holds no whole certificate "
+                    + "(a -----BEGIN CERTIFICATE----- line without its -----END CERTIFICATE----- line)",
                 hint: "the file is cut short or damaged; copy or issue it again"
             )
         }

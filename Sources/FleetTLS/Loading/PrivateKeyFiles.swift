@@ -22,7 +22,7 @@ enum PrivateKeyFiles {
         _ source: String,
         passphrasePath: String?,
         role: String,
-        passphraseOption: String = "key_passphrase_path"
+        passphraseOption: String? = "key_passphrase_path"
     ) throws(FlotillaError) -> LoadedPrivateKey {
         let pem = try PEMSource.read(source, role: role)
         let labels = pem.blockLabels
@@ -38,7 +38,10 @@ enum PrivateKeyFiles {
         let nioKey: NIOSSLPrivateKey
         if encrypted {
             guard let passphrasePath else {
-                throw FlotillaError("The \(role) \(pem.described) is encrypted and no passphrase file was given", hint: "pass the file that holds its passphrase with \(passphraseOption)")
+                // A link without a passphrase option takes only unencrypted keys.
+                let hint = passphraseOption.map { "pass the file that holds its passphrase with \($0)" }
+                    ?? "this link takes an unencrypted key: write one with openssl pkey -in KEY -out KEY.plain"
+                throw FlotillaError("The \(role) \(pem.described) is encrypted and no passphrase file was given", hint: hint)
             }
             let passphrase = try PassphraseFile.read(passphrasePath, role: role, option: passphraseOption)
             guard let opened = passphrase.candidates.lazy.compactMap({ candidate in

@@ -1,12 +1,17 @@
 /// Where one link's TLS files were given: the flags or configuration fields that every loading error names beside
 /// the file, so that "the CA file ... does not exist" says which option to fix.
 public struct TLSFieldNames: Sendable, Equatable {
+    /// Where the CAs that check the peer are given.
     public var certificateAuthorities: String
+    /// Where this side's certificate is given.
     public var certificate: String
+    /// Where its key is given.
     public var key: String
-    public var keyPassphrase: String
+    /// Where the passphrase file of an encrypted key is given; nil for a link that takes unencrypted keys only.
+    public var keyPassphrase: String?
 
-    public init(certificateAuthorities: String, certificate: String, key: String, keyPassphrase: String) {
+    /// - Parameters: the flag or field of each setting, as a user would type it.
+    public init(certificateAuthorities: String, certificate: String, key: String, keyPassphrase: String?) {
         self.certificateAuthorities = certificateAuthorities
         self.certificate = certificate
         self.key = key
@@ -34,10 +39,10 @@ public struct TLSFieldNames: Sendable, Equatable {
         key: "--fleet-server-cert-key", keyPassphrase: "--fleet-server-cert-key-passphrase"
     )
 
-    /// A Fleet Server's flags for its link to the store.
+    /// A Fleet Server's flags for its link to the store (which takes unencrypted keys only).
     public static let store = TLSFieldNames(
         certificateAuthorities: "--fleet-server-es-ca", certificate: "--fleet-server-es-cert",
-        key: "--fleet-server-es-cert-key", keyPassphrase: "--fleet-server-es-cert-key-passphrase"
+        key: "--fleet-server-es-cert-key", keyPassphrase: nil
     )
 
     /// The certificate and key fields together, for hints.

@@ -22,7 +22,7 @@ public struct TLSIdentity: @unchecked Sendable {  // NIOSSL certificates and key
         passphrasePath: String?,
         role: String,
         keyRole: String? = nil,
-        passphraseOption: String = "key_passphrase_path"
+        passphraseOption: String? = "key_passphrase_path"
     ) throws(FlotillaError) -> TLSIdentity {
         let chain = try CertificateFiles.loadChain(certificate, role: role)
         let origin = (try? PEMSource.read(certificate, role: role).described) ?? certificate

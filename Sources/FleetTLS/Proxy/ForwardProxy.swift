@@ -61,7 +61,7 @@ public struct ForwardProxy: Sendable, Equatable {
         if let tlsSettings {
             let fields = field.hasPrefix("--") ? TLSFieldNames(
                 certificateAuthorities: "--proxy-certificate-authorities", certificate: "--proxy-certificate",
-                key: "--proxy-certificate-key", keyPassphrase: "--proxy-certificate-key-passphrase"
+                key: "--proxy-certificate-key", keyPassphrase: nil
             ) : TLSFieldNames(prefix: tlsField)
             self.tls = try TLSClientContext(settings: tlsSettings, role: "proxy at \(host):\(self.port)", fields: fields)
         } else {
