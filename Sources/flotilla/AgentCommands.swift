@@ -48,7 +48,7 @@ struct Run: AsyncParsableCommand {
         let vault = location.vault
         let state = try vault.loadEnrolled()
         let tap = AgentLogTap()
-        LoggingSystem.bootstrap { tap.handler(label: $0, upstream: StreamLogHandler.standardError(label: $0)) }
+        LogSettings.current.bootstrap { tap.handler(label: $0, upstream: $1) }
         let pipeline = try DataPipeline(directory: location.path + "/data", agentID: state.agentId, logTap: tap, logger: Logger(label: "data"))
         let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: seconds, pipeline: pipeline)
         guard let configuration = try state.localFleetServer else {

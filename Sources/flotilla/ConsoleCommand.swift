@@ -85,7 +85,7 @@ struct ConsoleRun: AsyncParsableCommand {
         if !configuration.insecureHTTP, configuration.tls.certificate == nil {
             throw FlotillaError("The console needs a certificate to serve HTTPS", hint: "pass --console-cert and --console-cert-key (flotilla certs init makes fleet-cert), or --insecure-http for a local experiment")
         }
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        LogSettings.current.bootstrap()
         let logger = Logger(label: "console")
         let store = try await server.openStore(logger: logger)
         let console = try await FleetConsole(configuration: configuration, store: store, logger: logger)

@@ -33,11 +33,7 @@ struct Quickstart: AsyncParsableCommand {
         say(reused ? "Reusing the certificates in \(certs)." : "Made the seed's certificates in \(certs).")
         let secrets = try await QuickstartSecrets.prepare(root: root)
 
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        }
+        LogSettings.current.bootstrap(defaultLevel: .warning)
         var configuration = FleetServerConfiguration()
         configuration.port = port
         configuration.dataDirectory = "\(root)/data"

@@ -120,7 +120,7 @@ struct ServerRun: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try resolvedConfiguration()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        LogSettings.current.bootstrap()
         let logger = Logger(label: "fleet-server")
         let server = try await FleetServer(configuration: configuration, logger: logger)
         var console: RunningConsole?

@@ -37,7 +37,7 @@ struct Standalone: AsyncParsableCommand {
             throw FlotillaError("The policy file \(path) names no outputs", hint: "add outputs:, like default: {type: file, path: /var/lib/flotilla/events}")
         }
         let tap = AgentLogTap()
-        LoggingSystem.bootstrap { tap.handler(label: $0, upstream: StreamLogHandler.standardError(label: $0)) }
+        LogSettings.current.bootstrap { tap.handler(label: $0, upstream: $1) }
         let pipeline = try DataPipeline(directory: location.path + "/data", agentID: try standaloneID(), logTap: tap, logger: Logger(label: "data"))
         await pipeline.apply(body)
         for component in await pipeline.components().arrayValue ?? [] {

@@ -133,6 +133,30 @@ import Testing
         #expect(!second.output.contains("Fatal error"))
     }
 
+    /// `--log-format json` gives one JSON object per log line with the level, logger and message; `--log-level`
+    /// filters; a value that is neither is refused with a sentence before anything starts.
+    @Test func logsAreJSONLinesAtTheChosenLevel() async throws {
+        let server = try await RunningServer(clientAuth: "none", extraArguments: ["--log-format", "json", "--log-level=warning"])
+        defer { Task { await server.stop() } }
+        let quiet = server.process.printed.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(quiet.isEmpty, "info lines at --log-level warning: \(quiet)")
+
+        let verbose = try await RunningServer(clientAuth: "none", extraArguments: ["--log-format=json", "--log-level", "debug"])
+        defer { Task { await verbose.stop() } }
+        let lines = verbose.process.printed.split(separator: "\n").filter { $0.hasPrefix("{") }
+        let records = lines.compactMap { try? JSONValue(data: Data($0.utf8)) }
+        #expect(records.count == lines.count && !records.isEmpty, "\(lines)")
+        let listening = records.first { $0["message"]?.stringValue?.contains("Fleet Server listening") == true }
+        #expect(listening?["log.level"] == "info" && listening?["log.logger"] == "fleet-server", "\(records)")
+        #expect(records.allSatisfy { $0["@timestamp"]?.stringValue != nil })
+
+        for (arguments, sentence) in [(["--log-format", "xml"], "--log-format xml is not a format"), (["--log-level=loud"], "--log-level loud is not a level")] {
+            let refused = try await flotilla(["server", "--data-dir", server.directory.file("data")] + arguments)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains(sentence) && refused.stderr.split(separator: "\n").count == 1, "\(refused.output)")
+        }
+    }
+
     @Test func sigtermAnswersWaitingCheckinsWithNothingNewAndStopsCleanly() async throws {
         let server = try await RunningServer(clientAuth: "none")
         defer { Task { await server.stop() } }
