@@ -15,6 +15,10 @@ public final class FleetServer: Sendable {
     public let store: any Store
     public let tls: TLSServerContext?
     let hub = CheckinHub()
+    /// The policies agents receive, each revision read and encoded once.
+    let policies: PolicyCache
+    /// What `/metrics` reports, when `metricsPort` is set.
+    public let metrics: FleetServerMetrics
     /// Each connection's client certificate; a revoked one is refused at its handshake.
     let identities: PeerIdentities
     /// Signs agents' certificates, when the configuration names an agent CA; follows the store's CA rotation.
@@ -49,6 +53,14 @@ public final class FleetServer: Sendable {
     public init(configuration: FleetServerConfiguration, logger: Logger) async throws(FlotillaError) {
         self.configuration = configuration
         self.logger = logger
+        let metrics = FleetServerMetrics()
+        self.metrics = metrics
+        guard configuration.maxActiveRequests >= 1 else {
+            throw FlotillaError(
+                "max_active_requests is \(configuration.maxActiveRequests): the Fleet Server would refuse every request",
+                hint: "set it to 1 or more in the configuration file (default 512)"
+            )
+        }
         let authority = try configuration.agentCertificates.map { settings throws(FlotillaError) in try AgentCertificateAuthority(settings: settings) }
         if authority != nil, configuration.insecureHTTP {
             throw FlotillaError("An agent CA needs TLS: agents' certificates cannot be checked over plain HTTP", hint: "remove --insecure-http or the agent CA")
@@ -83,8 +95,18 @@ public final class FleetServer: Sendable {
             }
         }
         await revocations.refresh(from: store, logger: logger)
-        batcher = CheckinBatcher(store: store, interval: .seconds(configuration.checkinFlushSeconds), logger: logger)
-        store.changes.listen { [hub] change in hub.handle(change) }
+        let rows = metrics.bookkeepingWrites
+        batcher = CheckinBatcher(
+            store: store, interval: .seconds(configuration.checkinFlushSeconds), logger: logger,
+            written: { rows.increment(by: Int64($0)) }
+        )
+        // The cache forgets a changed policy before the hub wakes its agents, so they all find the new revision.
+        let policies = PolicyCache(store: store, fleetHosts: configuration.publicURLs)
+        self.policies = policies
+        store.changes.listen { [hub] change in
+            policies.handle(change)
+            hub.handle(change)
+        }
         let identities = self.identities
         store.changes.listen { change in
             guard change == .revocation else { return }
@@ -124,16 +146,22 @@ public final class FleetServer: Sendable {
     }
 
     /// Serves until SIGTERM/SIGINT (or the task is cancelled): then stops accepting, answers waiting check-ins with
-    /// nothing new, writes pending bookkeeping and closes the store. `onListening` gets the bound port.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// nothing new, writes pending bookkeeping and closes the store.
+    /// - Parameters:
+    ///   - onListening: told the agent API's bound port.
+    ///   - onMetricsListening: told the `/metrics` listener's bound port, when `metricsPort` is set.
+    public func run(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onMetricsListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         let router = Router(context: FleetRequestContext.self)
         let peers = PeerIdentityMiddleware(
             identities: identities, trustedProxies: try configuration.trustedProxyRanges(),
             header: try configuration.clientCertificateHeaderName(), tls: tls, logger: logger
         )
         AgentAPI(
-            store: store, hub: hub, batcher: batcher, peers: peers, configuration: configuration, authority: authority,
-            revocations: revocations, problems: [listenerProblem, storeLinkProblem], logger: logger
+            store: store, hub: hub, policies: policies, batcher: batcher, peers: peers, configuration: configuration, authority: authority,
+            revocations: revocations, problems: [listenerProblem, storeLinkProblem], metrics: metrics, logger: logger
         ).addRoutes(to: router)
         if configuration.insecureHTTP {
             logger.warning("Serving plain HTTP (--insecure-http): agents' keys and policies cross the network unencrypted")
@@ -156,8 +184,13 @@ public final class FleetServer: Sendable {
             logger: logger
         )
         // Services shut down in reverse order: the notice goes first, before the listener closes.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        if let metricsListener = metricsService(onListening: onMetricsListening) {
+            services.append(.init(service: metricsListener))
+        }
+        services.append(.init(service: StoppingNotice(server: self), successTerminationBehavior: .ignore))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: app), .init(service: StoppingNotice(server: self), successTerminationBehavior: .ignore)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))
         running.withLock { $0 = group }
@@ -183,9 +216,12 @@ public final class FleetServer: Sendable {
 
     func serverBuilder() -> HTTPServerBuilder {
         guard let tls else { return .http1() }
-        let identities = self.identities, logger = self.logger
+        let identities = self.identities, logger = self.logger, metrics = self.metrics
         return HTTPServerBuilder { responder in
-            TLSServerChannel(base: HTTP1Channel(responder: responder), tls: tls, identities: identities, logger: logger)
+            TLSServerChannel(
+                base: HTTP1Channel(responder: responder), tls: tls, identities: identities, logger: logger,
+                onFailure: { metrics.handshakeFailed(reason: $0.rawValue) }
+            )
         }
     }
 

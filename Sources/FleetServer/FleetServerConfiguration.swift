@@ -39,6 +39,12 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
     public var enrollBurst: Int = 100
     public var checkinRate: Double = 5000
     public var checkinBurst: Int = 10000
+    /// Agent API requests doing work at once (not counting waiting check-ins); more are answered 503 with
+    /// Retry-After.
+    public var maxActiveRequests: Int = 512
+    /// Where Prometheus scrapes `/metrics` (plain HTTP on its own listener); nil, the default, serves none.
+    public var metricsPort: Int?
+    public var metricsHost: String = "127.0.0.1"
     /// Reverse proxies (nginx, a TLS load balancer) that terminate the agents' mutual TLS and pass each agent's
     /// certificate in `clientCertificateHeader`: IP addresses or CIDR ranges. Empty: the header is never believed.
     public var trustedProxies: [String] = []
@@ -60,7 +66,8 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         case publicURLs = "public_urls", pollTimeoutSeconds = "poll_timeout_seconds"
         case minimumPollTimeoutSeconds = "minimum_poll_timeout_seconds", pollJitterSeconds = "poll_jitter_seconds"
         case checkinFlushSeconds = "checkin_flush_seconds", serviceTokenCheckSeconds = "service_token_check_seconds", enrollRate = "enroll_rate", enrollBurst = "enroll_burst"
-        case checkinRate = "checkin_rate", checkinBurst = "checkin_burst"
+        case checkinRate = "checkin_rate", checkinBurst = "checkin_burst", maxActiveRequests = "max_active_requests"
+        case metricsPort = "metrics_port", metricsHost = "metrics_host"
         case trustedProxies = "trusted_proxies", clientCertificateHeader = "client_certificate_header"
         case agentCertificates = "agent_certificates", nextCertificate = "next_certificate", nextKey = "next_key"
     }
@@ -88,6 +95,9 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         d.enrollBurst = try c.decodeIfPresent(Int.self, forKey: .enrollBurst) ?? d.enrollBurst
         d.checkinRate = try c.decodeIfPresent(Double.self, forKey: .checkinRate) ?? d.checkinRate
         d.checkinBurst = try c.decodeIfPresent(Int.self, forKey: .checkinBurst) ?? d.checkinBurst
+        d.maxActiveRequests = try c.decodeIfPresent(Int.self, forKey: .maxActiveRequests) ?? d.maxActiveRequests
+        d.metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort)
+        d.metricsHost = try c.decodeIfPresent(String.self, forKey: .metricsHost) ?? d.metricsHost
         d.trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []
         d.clientCertificateHeader = try c.decodeIfPresent(String.self, forKey: .clientCertificateHeader) ?? d.clientCertificateHeader
         d.agentCertificates = try c.decodeIfPresent(AgentCertificateSettings.self, forKey: .agentCertificates)

@@ -81,6 +81,12 @@ struct ServerRun: AsyncParsableCommand {
     @Option(help: "The header such a proxy passes the agent's certificate in (default X-SSL-Client-Cert).")
     var clientCertificateHeader: String?
 
+    @Option(help: "Serve Prometheus metrics at http://<metrics-host>:<port>/metrics (off unless given).")
+    var metricsPort: Int?
+
+    @Option(help: "The address the metrics listener binds (default 127.0.0.1).")
+    var metricsHost: String?
+
     @OptionGroup(title: "Console beside it (--console-port starts one, with the Fleet Server's certificate)") var console: ConsoleOptions
 
     func resolvedConfiguration() throws -> FleetServerConfiguration {
@@ -109,6 +115,11 @@ struct ServerRun: AsyncParsableCommand {
         if insecureHTTP { configuration.insecureHTTP = true }
         if !trustedProxies.isEmpty { configuration.trustedProxies = trustedProxies }
         if let clientCertificateHeader { configuration.clientCertificateHeader = clientCertificateHeader }
+        if let metricsPort { configuration.metricsPort = metricsPort }
+        if let metricsHost { configuration.metricsHost = metricsHost }
+        if let port = configuration.metricsPort, !(0...65535).contains(port) {
+            throw FlotillaError("--metrics-port \(port) is not a port", hint: "give a number from 1 to 65535, or 0 for any free port")
+        }
         _ = try configuration.trustedProxyRanges()
         _ = try configuration.clientCertificateHeaderName()
         if configuration.publicURLs.isEmpty {
@@ -135,6 +146,9 @@ struct ServerRun: AsyncParsableCommand {
                 // A line on stdout that scripts and tests wait for.
                 say("Fleet Server listening on \(scheme)://\(configuration.host):\(port)")
                 if let files = server.openFilesLimit { say("Fleet Server \(files.described)") }
+            } onMetricsListening: { port in
+                logger.info("Fleet Server metrics on http://\(configuration.metricsHost):\(port)/metrics")
+                say("Fleet Server metrics on http://\(configuration.metricsHost):\(port)/metrics")
             }
         } catch {
             await console?.stop()

@@ -157,6 +157,59 @@ import Testing
         }
     }
 
+    /// `--metrics-port` serves Prometheus' text format on its own plain-HTTP listener: connections, waiting
+    /// check-ins, check-ins and enrollments by result, failed handshakes by reason, certificate days and the open-
+    /// files capacity. A port already taken is refused with a sentence naming the flag.
+    @Test func metricsListenerCountsWhatOperatorsWatch() async throws {
+        let server = try await RunningServer(clientAuth: "required", extraArguments: ["--metrics-port", "0"])
+        defer { Task { await server.stop() } }
+        let line = try await server.process.line(containing: "Fleet Server metrics on http://127.0.0.1:")
+        let url = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
+        func scrape() async throws -> [String: Double] {
+            let result = try await ProcessRunner.run("curl", ["-sS", "--max-time", "10", url])
+            var samples: [String: Double] = [:]
+            for line in result.stdout.split(separator: "\n") where !line.hasPrefix("#") {
+                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+                samples[String(line[..<space])] = value
+            }
+            return samples
+        }
+        // Two refused handshakes: no certificate, and one from a CA this server does not trust.
+        _ = try await server.curl([])
+        _ = try await server.curl(server.rogueCredentials)
+        var agent = FleetAgentClient(port: server.port, tls: try TLSClientContext(settings: TLSSettings(
+            certificateAuthorities: [server.cert("fleet-ca.crt")], certificate: server.cert("agent-cert.crt"),
+            key: server.cert("agent-cert.key"), keyPassphrasePath: server.cert("agent-cert.passphrase")
+        )))
+        #expect(try await agent.enroll(token: try server.enrollmentToken).status == 200)
+        #expect(try await agent.checkin().status == 200)
+        let enrolled = agent
+        let waiting = Task { try await enrolled.checkin(policyRevision: 1, policyId: StoreSetup.defaultPolicyId) }
+        defer { waiting.cancel() }
+        var samples: [String: Double] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            samples = try await scrape()
+        } while samples["flotilla_fleet_server_waiting_checkins"] != 1 && Date() < deadline
+        #expect(samples["flotilla_fleet_server_waiting_checkins"] == 1, "\(samples)")
+        #expect(samples["flotilla_fleet_server_connections"] == 1, "\(samples)")
+        #expect(samples[#"flotilla_fleet_server_enrollments_total{result="enrolled"}"#] == 1)
+        #expect(samples[#"flotilla_fleet_server_checkins_total{result="delivered"}"#] == 1)
+        #expect(samples[#"flotilla_fleet_server_tls_handshake_failures_total{reason="no_client_certificate"}"#] == 1, "\(samples)")
+        #expect(samples[#"flotilla_fleet_server_tls_handshake_failures_total{reason="client_certificate_rejected"}"#] == 1, "\(samples)")
+        #expect((samples[#"flotilla_fleet_server_certificate_days_left{certificate="fleet_server"}"#] ?? 0) > 300)
+        #expect((samples["flotilla_fleet_server_agent_capacity"] ?? 0) > 0)
+        #expect((samples["flotilla_fleet_server_store_request_seconds_count"] ?? 0) >= 3)
+
+        let port = URL(string: url)!.port!
+        let taken = try await flotilla([
+            "server", "--data-dir", server.directory.file("data"), "--metrics-port", "\(port)", "--insecure-http",
+            "--fleet-server-port", "\(try FreePort.onLoopback())", "--fleet-server-service-token-path", server.directory.file("service.token"),
+        ])
+        #expect(taken.status != 0)
+        #expect(taken.stderr.contains("The metrics listener cannot listen on 127.0.0.1:\(port): another program already listens there"), "\(taken.output)")
+    }
+
     @Test func sigtermAnswersWaitingCheckinsWithNothingNewAndStopsCleanly() async throws {
         let server = try await RunningServer(clientAuth: "none")
         defer { Task { await server.stop() } }

@@ -53,6 +53,52 @@ import Testing
         #expect(changed["inputs"]?[0]?["type"]?.stringValue == "system/metrics")
     }
 
+    @Test func onePolicyChangeReachesEveryWaitingAgentAddressedToEach() async throws {
+        let fleet = try await TestFleetServer.start()
+        defer { Task { await fleet.stop() } }
+        var agents: [FleetAgentClient] = []
+        for _ in 0..<20 { agents.append(try await fleet.enrolledAgent()) }
+        // Half echo an ack token, half send none: the cached response has a form for each.
+        let waiting = agents.enumerated().map { index, agent in
+            Task { try await agent.checkin(ackToken: index.isMultiple(of: 2) ? "7" : nil, policyRevision: 1, policyId: StoreSetup.defaultPolicyId) }
+        }
+        #expect(await fleet.waitForWaitingCheckins(agents.count))
+        var policy = try #require(try await fleet.store.policy(id: StoreSetup.defaultPolicyId))
+        policy.body = #"{"outputs":{"default":{"type":"elasticsearch","hosts":["https://es.example:9200"]}},"inputs":[{"type":"logfile"}]}"#
+        try await fleet.store.savePolicy(policy)
+        for (index, agent) in agents.enumerated() {
+            let reply = try await waiting[index].value
+            let response = try reply.decode(CheckinResponse.self)
+            #expect(response.ackToken == (index.isMultiple(of: 2) ? "7" : nil))
+            let action = try #require(response.actions?.first)
+            #expect(response.actions?.count == 1)
+            #expect(action.agentID == agent.agentId)
+            #expect(action.id == "policy:\(StoreSetup.defaultPolicyId):2")
+            #expect(action.policy?["revision"]?.intValue == 2)
+            #expect(action.policy?["inputs"]?[0]?["type"]?.stringValue == "logfile")
+        }
+    }
+
+    @Test func anActionPostedWithAPolicyChangeIsNotLost() async throws {
+        let fleet = try await TestFleetServer.start()
+        defer { Task { await fleet.stop() } }
+        let agent = try await fleet.enrolledAgent()
+        async let waiting = agent.checkin(policyRevision: 1, policyId: StoreSetup.defaultPolicyId)
+        #expect(await fleet.waitForWaitingCheckins(1))
+        var policy = try #require(try await fleet.store.policy(id: StoreSetup.defaultPolicyId))
+        policy.body = #"{"inputs":[{"type":"logfile"}]}"#
+        try await fleet.store.savePolicy(policy)
+        _ = try await fleet.store.addAction(ActionRecord(id: "settings-1", type: "SETTINGS", agentIds: [agent.agentId]))
+        // The policy may come alone (the action follows on the next check-in) or with the action: never without it.
+        let first = try await waiting.decode(CheckinResponse.self)
+        var types = first.actions?.map { $0.type } ?? []
+        if !types.contains("SETTINGS") {
+            let next = try await agent.checkin(ackToken: first.ackToken, policyRevision: 2, policyId: StoreSetup.defaultPolicyId)
+            types += try next.decode(CheckinResponse.self).actions?.map { $0.type } ?? []
+        }
+        #expect(types == ["POLICY_CHANGE", "SETTINGS"])
+    }
+
     @Test func anActionWakesOnlyItsAgentAndTheAckTokenResumesAfterIt() async throws {
         let fleet = try await TestFleetServer.start { $0.pollTimeoutSeconds = 2; $0.minimumPollTimeoutSeconds = 1; $0.pollJitterSeconds = 0 }
         defer { Task { await fleet.stop() } }

@@ -86,7 +86,14 @@ public final class AgentRunner: Sendable {
             // A Fleet Server that now issues certificates: ask for one at once.
             renewal.renewNow()
             throw FlotillaError("The check-in failed (403): \(answer.message)", hint: "the agent asks for a certificate and retries")
-        default: throw FlotillaError("The check-in failed (\(answer.status)): \(answer.message)", hint: "the agent retries with backoff")
+        default:
+            if let seconds = RetryAfter.seconds(status: answer.status, headers: answer.headers) {
+                throw FlotillaError(
+                    "Fleet Server is busy (\(answer.status)) and asked this agent to check in again in \(Int(seconds)) s",
+                    hint: answer.message, retryAfterSeconds: seconds
+                )
+            }
+            throw FlotillaError("The check-in failed (\(answer.status)): \(answer.message)", hint: "the agent retries with backoff")
         }
         guard let response = try? JSONDecoder().decode(CheckinResponse.self, from: answer.body) else {
             throw FlotillaError("Fleet Server answered the check-in with something this agent cannot read", hint: "check that the URL points at a Fleet Server")
@@ -288,7 +295,8 @@ public final class AgentRunner: Sendable {
                 if HandshakeDiagnosis.refusedOwnCertificate(error), (try? vault.loadEnrolled())?.issuedCredential != nil {
                     renewal.renewNow()
                 }
-                let delay = backoff.next()
+                // A Fleet Server pacing its fleet says when to come back; the backoff is for failures.
+                let delay = error.retryAfterSeconds.map(RetryAfter.delay) ?? backoff.next()
                 logger.warning("\(error.description); retrying in \(Int(delay)) s")
                 try? await Task.sleep(for: .seconds(delay))
             }

@@ -18,7 +18,8 @@ extension AgentAPI {
     func authenticatedAgent(
         _ request: Request, context: FleetRequestContext, certificateRequired: Bool = true
     ) async throws -> AgentRecord {
-        let agent = try await AgentAuthentication.agent(request, pathId: try agentId(context), store: store)
+        let pathId = try agentId(context)
+        let agent = try await metrics.timeStore { try await AgentAuthentication.agent(request, pathId: pathId, store: store) }
         if let peer = context.peer, peer.fingerprint != nil {
             // A certificate passed by a reverse proxy never met the handshake's revocation check: check it here.
             if let reason = revocations.refusal(peer) {

@@ -9,6 +9,7 @@ import Logging
 public struct AgentAPI: Sendable {
     let store: any Store
     let hub: CheckinHub
+    let policies: PolicyCache
     let batcher: CheckinBatcher
     /// Puts each request's client certificate into its context.
     let peers: PeerIdentityMiddleware
@@ -18,6 +19,9 @@ public struct AgentAPI: Sendable {
     let revocations: RevocationList
     let enrollLimiter: RateLimiter
     let checkinLimiter: RateLimiter
+    /// Bounds the requests working at once; the rest are paced with 503.
+    let gate: AdmissionGate
+    let metrics: FleetServerMetrics
     let logger: Logger
 
     static let version = FleetServer.AgentAPIVersion
@@ -26,14 +30,19 @@ public struct AgentAPI: Sendable {
     let problems: [LockedBox<FlotillaError?>]
 
     init(
-        store: any Store, hub: CheckinHub, batcher: CheckinBatcher, peers: PeerIdentityMiddleware, configuration: FleetServerConfiguration,
-        authority: AgentCertificateAuthority?, revocations: RevocationList, problems: [LockedBox<FlotillaError?>], logger: Logger
+        store: any Store, hub: CheckinHub, policies: PolicyCache, batcher: CheckinBatcher, peers: PeerIdentityMiddleware,
+        configuration: FleetServerConfiguration,
+        authority: AgentCertificateAuthority?, revocations: RevocationList, problems: [LockedBox<FlotillaError?>],
+        metrics: FleetServerMetrics, logger: Logger
     ) {
+        self.metrics = metrics
+        gate = AdmissionGate(limit: configuration.maxActiveRequests)
         self.authority = authority
         self.revocations = revocations
         self.store = store
         self.problems = problems
         self.hub = hub
+        self.policies = policies
         self.batcher = batcher
         self.peers = peers
         self.configuration = configuration

@@ -31,8 +31,18 @@ extension Request {
 extension Response {
     /// A 200 with a JSON body.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        json(encoded: ByteBuffer(data: try jsonEncoder().encode(value)), status: status)
+    }
+
+    /// A response whose JSON body is already encoded (a cached check-in response).
+    static func json(encoded body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+    }
+
+    /// The agent API's JSON: keys sorted, slashes as they are.
+    static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+        return encoder
     }
 }

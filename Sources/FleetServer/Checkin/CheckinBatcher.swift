@@ -9,11 +9,14 @@ public final class CheckinBatcher: Sendable {
     let interval: Duration
     let pending = LockedBox<[String: CheckinRecord]>([:])
     let logger: Logger
+    /// Counts the rows written, when given.
+    let written: (@Sendable (Int) -> Void)?
 
-    public init(store: any Store, interval: Duration = .seconds(2), logger: Logger) {
+    public init(store: any Store, interval: Duration = .seconds(2), logger: Logger, written: (@Sendable (Int) -> Void)? = nil) {
         self.store = store
         self.interval = interval
         self.logger = logger
+        self.written = written
     }
 
     /// The latest check-in of an agent replaces an earlier one not yet written.
@@ -30,6 +33,7 @@ public final class CheckinBatcher: Sendable {
         guard !batch.isEmpty else { return }
         do {
             try await store.recordCheckins(Array(batch.values))
+            written?(batch.count)
         } catch {
             logger.warning("Could not write \(batch.count) check-ins to the store; will retry", metadata: ["error": "\(error)"])
             pending.withLock { pending in pending.merge(batch) { newer, _ in newer } }

@@ -8,8 +8,11 @@ import Foundation
 /// one-second buckets that a single sweeper empties, so 100,000 waiting agents cost memory, not CPU.
 public final class CheckinHub: Sendable {
     public enum Wake: Sendable, Equatable {
-        /// Something changed for this agent: look again.
+        /// Something changed for this agent (an action, say): look again.
         case changed
+        /// Only the agent's policy changed: the policy cache has the new revision, and there are no new actions to
+        /// read (an action also coming wakes it as `.changed`, or its next check-in finds it).
+        case policyChanged
         /// The poll timeout passed: answer "nothing new".
         case timeout
         /// The server is stopping: answer "nothing new" now.
@@ -63,6 +66,8 @@ public final class CheckinHub: Sendable {
         var byPolicy: [String: Set<UInt64>] = [:]
         var byAgent: [String: Set<UInt64>] = [:]
         var byDeadline: [Int: [UInt64]] = [:]
+        /// When each policy's last change was heard, to time its fan-out.
+        var policyChangedAt: [String: ContinuousClock.Instant] = [:]
         var stopping = false
     }
 
@@ -118,6 +123,8 @@ public final class CheckinHub: Sendable {
                 case .parked(let continuation):
                     resumable.append(continuation)
                     Self.removeEntry(id, from: &state)
+                case .fired(.policyChanged) where wake == .changed:
+                    state.entries[id]?.slot = .fired(.changed)
                 case .fired:
                     break
                 }
@@ -140,7 +147,10 @@ public final class CheckinHub: Sendable {
     public func handle(_ change: StoreChange) {
         switch change {
         case .policy(let id, _):
-            fire(state.withLock { $0.byPolicy[id] ?? [] }, with: .changed)
+            fire(state.withLock { state in
+                state.policyChangedAt[id] = .now
+                return state.byPolicy[id] ?? []
+            }, with: .policyChanged)
         case .action(_, let agentIds):
             fire(state.withLock { state in agentIds.flatMap { state.byAgent[$0] ?? [] } }, with: .changed)
         case .unavailable:
@@ -148,6 +158,11 @@ public final class CheckinHub: Sendable {
         case .revocation:
             break  // the revocation list closes connections; waiting check-ins are not news
         }
+    }
+
+    /// When the last change of policy `id` was heard.
+    public func policyChangedAt(_ id: String) -> ContinuousClock.Instant? {
+        state.withLock { $0.policyChangedAt[id] }
     }
 
     /// Times out every check-in whose deadline is at or before `now`.

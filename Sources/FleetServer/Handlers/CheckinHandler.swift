@@ -8,6 +8,71 @@ extension AgentAPI {
     /// `POST /api/fleet/agents/{id}/checkin`: a long poll. It answers as soon as there is a newer policy revision or
     /// an action for the agent, or with nothing new when the poll timeout passes or the server stops.
     func checkin(_ request: Request, context: FleetRequestContext) async throws -> Response {
+        do {
+            let (response, result) = try await longPoll(request, context: context)
+            metrics.checkin(result)
+            return response
+        } catch {
+            metrics.checkin(.init(failure: error))
+            throw error
+        }
+    }
+
+    /// What a check-in found before it waits: the agent, what it said, and the first look's answer.
+    struct CheckinStart {
+        var agent: AgentRecord
+        var ackToken: String?
+        var ackedSequence: Int64
+        var deadline: Date
+        var knownRevision: Int
+        /// Registered before the first look; nil when that look found news.
+        var ticket: CheckinHub.Ticket?
+        var pending: PendingActions
+    }
+
+    func longPoll(_ request: Request, context: FleetRequestContext) async throws -> (Response, FleetServerMetrics.CheckinResult) {
+        // Reading the agent, its bookkeeping and the first look hold a place at the gate; the wait holds none.
+        let start = try await gate.admitted("check-in") { try await beginCheckin(request, context: context) }
+        let agent = start.agent
+        guard var ticket = start.ticket else {
+            return (try start.pending.response(agentId: agent.id, echoing: start.ackToken), .delivered)
+        }
+        while true {
+            let wake = await withGracefulShutdownHandler {
+                await ticket.wait()
+            } onGracefulShutdown: {
+                hub.shutdown()
+            }
+            let readActions: Bool
+            switch wake {
+            case .changed: readActions = true
+            case .policyChanged: readActions = false
+            case .timeout: return (try .json(CheckinResponse(ackToken: start.ackToken, actions: [])), .timeout)
+            case .shutdown: return (try .json(CheckinResponse(ackToken: start.ackToken, actions: [])), .shutdown)
+            }
+            // Register first, then look: a change committed in between fires the ticket and is not lost.
+            ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: start.deadline)
+            let pending: PendingActions
+            do {
+                pending = try await pendingActions(
+                    for: agent, after: start.ackedSequence, knownRevision: start.knownRevision, readActions: readActions
+                )
+            } catch {
+                ticket.cancel()
+                throw error
+            }
+            if !pending.isEmpty {
+                ticket.cancel()
+                if wake == .policyChanged, let woken = hub.policyChangedAt(agent.policyId) {
+                    metrics.fanOut.record(ContinuousClock.now - woken)
+                }
+                return (try pending.response(agentId: agent.id, echoing: start.ackToken), .delivered)
+            }
+        }
+    }
+
+    /// Authenticates the check-in, records its bookkeeping, registers its ticket and looks for news once.
+    func beginCheckin(_ request: Request, context: FleetRequestContext) async throws -> CheckinStart {
         let agent = try await authenticatedAgent(request, context: context)
         if let wait = checkinLimiter.take() { throw APIError.tooManyRequests(retryAfter: wait, "check-in") }
         let body = try await request.decodeJSON(CheckinRequest.self, context: context)
@@ -28,58 +93,62 @@ extension AgentAPI {
             certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter,
             components: body.components.flatMap { try? $0.jsonData() }.map { String(decoding: $0, as: UTF8.self) }
         ))
-
         let deadline = Date().addingTimeInterval(configuration.pollTimeout(agentPollTimeout: body.pollTimeoutSeconds))
         // An agent that does not say what it runs is taken to run what it last acknowledged (kept in the store).
         let knownRevision = runningRevision ?? agent.policyRevision ?? 0
-        while true {
-            // Register first, then look: a change committed in between fires the ticket and is not lost.
-            let ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: deadline)
-            let actions: PendingActions
-            do {
-                actions = try await pendingActions(for: agent, after: ackedSequence, knownRevision: knownRevision)
-            } catch {
-                ticket.cancel()
-                throw error
-            }
-            if !actions.isEmpty {
-                ticket.cancel()
-                return try .json(CheckinResponse(ackToken: actions.ackToken ?? body.ackToken, actions: actions.actions))
-            }
-            let wake = await withGracefulShutdownHandler {
-                await ticket.wait()
-            } onGracefulShutdown: {
-                hub.shutdown()
-            }
-            if wake != .changed {
-                return try .json(CheckinResponse(ackToken: body.ackToken, actions: []))
-            }
+        // Register first, then look: a change committed in between fires the ticket and is not lost.
+        let ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: deadline)
+        let pending: PendingActions
+        do {
+            pending = try await pendingActions(for: agent, after: ackedSequence, knownRevision: knownRevision)
+        } catch {
+            ticket.cancel()
+            throw error
         }
+        if !pending.isEmpty { ticket.cancel() }
+        return CheckinStart(
+            agent: agent, ackToken: body.ackToken, ackedSequence: ackedSequence, deadline: deadline,
+            knownRevision: knownRevision, ticket: pending.isEmpty ? ticket : nil, pending: pending
+        )
     }
 
+    /// What a check-in answers: a newer policy and the stored actions after the agent's ack token.
     struct PendingActions {
-        var actions: [Action]
+        /// The newer policy, when the agent runs an older revision.
+        var policy: PolicyCache.Entry?
+        var stored: [Action] = []
         /// The sequence of the newest stored action included, as the next ack token.
         var ackToken: String?
-        var isEmpty: Bool { actions.isEmpty }
+        var isEmpty: Bool { policy == nil && stored.isEmpty }
+
+        /// The answer for `agentId`. A policy change alone (a fan-out) is the cached encoding with this agent's id.
+        func response(agentId: String, echoing requestAckToken: String?) throws -> Response {
+            let ackToken = self.ackToken ?? requestAckToken
+            if let policy, stored.isEmpty {
+                let template = ackToken == nil ? policy.withoutAckToken : policy.withAckToken
+                return .json(encoded: template.render(agentId: agentId, ackToken: ackToken))
+            }
+            return try .json(CheckinResponse(ackToken: ackToken, actions: (policy.map { [$0.action(for: agentId)] } ?? []) + stored))
+        }
     }
 
-    /// A POLICY_CHANGE when the agent runs an older revision, then its stored actions newer than its ack token.
-    func pendingActions(for agent: AgentRecord, after sequence: Int64, knownRevision: Int) async throws -> PendingActions {
-        var pending = PendingActions(actions: [])
-        let now = Date()
-        if let policy = try await store.policy(id: agent.policyId), policy.revision > knownRevision {
-            pending.actions.append(.policyChange(
-                id: PolicyBuilder.actionId(policyId: policy.id, revision: policy.revision), agentID: agent.id,
-                createdAt: RFC3339.string(from: policy.updatedAt), policy: PolicyBuilder.agentPolicy(policy, fleetHosts: configuration.publicURLs)
-            ))
+    /// A POLICY_CHANGE when the agent runs an older revision, then (when `readActions`) its stored actions newer
+    /// than its ack token.
+    func pendingActions(
+        for agent: AgentRecord, after sequence: Int64, knownRevision: Int, readActions: Bool = true
+    ) async throws -> PendingActions {
+        var pending = PendingActions()
+        if let policy = try await policies.entry(id: agent.policyId), policy.record.revision > knownRevision {
+            pending.policy = policy
         }
-        let stored = try await store.actions(forAgent: agent.id, after: sequence, now: now)
-        for action in stored {
-            pending.actions.append(Action(
-                agentID: agent.id, createdAt: RFC3339.string(from: action.createdAt), expiration: action.expiresAt.map { RFC3339.string(from: $0) },
+        guard readActions else { return pending }
+        let stored = try await metrics.timeStore { try await store.actions(forAgent: agent.id, after: sequence, now: Date()) }
+        pending.stored = stored.map { action in
+            Action(
+                agentID: agent.id, createdAt: RFC3339.string(from: action.createdAt),
+                expiration: action.expiresAt.map { RFC3339.string(from: $0) },
                 data: (try? JSONValue(data: Data(action.data.utf8))) ?? .null, id: action.id, type: action.type
-            ))
+            )
         }
         pending.ackToken = stored.last.map { String($0.sequence) }
         return pending

@@ -6,6 +6,17 @@ import Hummingbird
 extension AgentAPI {
     /// `POST /api/fleet/agents/enroll`: an enrollment token buys an agent record and a fresh access API key.
     func enroll(_ request: Request, context: FleetRequestContext) async throws -> Response {
+        do {
+            let response = try await gate.admitted("enrollment") { try await enrollAgent(request, context: context) }
+            metrics.enrollment(.enrolled)
+            return response
+        } catch {
+            metrics.enrollment(.init(failure: error))
+            throw error
+        }
+    }
+
+    func enrollAgent(_ request: Request, context: FleetRequestContext) async throws -> Response {
         if let wait = enrollLimiter.take() { throw APIError.tooManyRequests(retryAfter: wait, "enrollment") }
         let secret = try AgentAuthentication.credential(request)
         guard let token = try await store.enrollmentToken(secretHash: Secrets.hash(secret)) else {

@@ -37,11 +37,17 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
     let server: TLSServerContext
     /// Told each client certificate; a reason it returns refuses the connection (a revoked certificate).
     let onHandshake: (@Sendable (PeerIdentity) -> String?)?
+    /// Told each failed handshake's reason (a routine disconnect is none), for a count.
+    let onFailure: (@Sendable (HandshakeDiagnosis.ServerFailure) -> Void)?
 
-    public init(logger: Logger, server: TLSServerContext, onHandshake: (@Sendable (PeerIdentity) -> String?)? = nil) {
+    public init(
+        logger: Logger, server: TLSServerContext, onHandshake: (@Sendable (PeerIdentity) -> String?)? = nil,
+        onFailure: (@Sendable (HandshakeDiagnosis.ServerFailure) -> Void)? = nil
+    ) {
         self.logger = logger
         self.server = server
         self.onHandshake = onHandshake
+        self.onFailure = onFailure
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -56,6 +62,7 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
             if let reason = onHandshake?(identity) {
                 // Closed before any request is read: the certificate is refused as surely as at the handshake.
                 logger.warning("Refused the client certificate \(identity.subject ?? "?") from \(identity.address): \(reason)")
+                onFailure?(.clientCertificateRevoked)
                 context.close(promise: nil)
                 return
             }
@@ -66,6 +73,9 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let peer = peerAddress(context)
         let codes = HandshakeDiagnosis.boringSSLCodes(error)
+        if !Self.isPlainDisconnect(error), error is NIOSSLError || error is BoringSSLError {
+            onFailure?(HandshakeDiagnosis.ServerFailure(error))
+        }
         // BoringSSL hides why it refused a client certificate; check the chain again to say why.
         if codes.contains("CERTIFICATE_VERIFY_FAILED"), let certificate = peerCertificate(context) {
             let verifier = PeerVerifier(peer: .client, authorities: server.clientAuthorities)

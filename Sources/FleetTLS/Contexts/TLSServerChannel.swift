@@ -13,14 +13,20 @@ public struct TLSServerChannel<BaseChannel: ServerChildChannel>: ServerChildChan
     let tls: TLSServerContext
     let identities: PeerIdentities?
     let logger: Logger
+    let onFailure: (@Sendable (HandshakeDiagnosis.ServerFailure) -> Void)?
 
     /// - Parameters:
     ///   - identities: where each connection's client certificate is kept; nil where nobody asks (the console).
-    public init(base: BaseChannel, tls: TLSServerContext, identities: PeerIdentities?, logger: Logger) {
+    ///   - onFailure: told why each failed handshake failed, for a count.
+    public init(
+        base: BaseChannel, tls: TLSServerContext, identities: PeerIdentities?, logger: Logger,
+        onFailure: (@Sendable (HandshakeDiagnosis.ServerFailure) -> Void)? = nil
+    ) {
         self.base = base
         self.tls = tls
         self.identities = identities
         self.logger = logger
+        self.onFailure = onFailure
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -33,7 +39,9 @@ public struct TLSServerChannel<BaseChannel: ServerChildChannel>: ServerChildChan
                 record = { identity in identities.admit(identity, channel: channel) }
                 channel.closeFuture.whenComplete { _ in identities.remove(key) }
             }
-            try channel.pipeline.syncOperations.addHandler(TLSEventLogger(logger: self.logger, server: tls, onHandshake: record))
+            try channel.pipeline.syncOperations.addHandler(TLSEventLogger(
+                logger: self.logger, server: tls, onHandshake: record, onFailure: self.onFailure
+            ))
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }

@@ -61,31 +61,55 @@ public enum HandshakeDiagnosis {
         return FlotillaError("The TLS connection to the \(server) failed (\(codes.isEmpty ? String(describing: error) : codes))", hint: "run flotilla certs verify on the certificates involved")
     }
 
+    /// Why a client's handshake with a server failed, as a short label (a metric's `reason`).
+    public enum ServerFailure: String, Sendable, CaseIterable {
+        case noClientCertificate = "no_client_certificate"
+        case clientCertificateRejected = "client_certificate_rejected"
+        /// Verified, then refused: revoked, or issued to another agent (`TLSEventLogger`'s `onHandshake`).
+        case clientCertificateRevoked = "client_certificate_revoked"
+        case serverCertificateUntrusted = "server_certificate_untrusted"
+        case serverCertificateExpired = "server_certificate_expired"
+        case plainHTTP = "plain_http"
+        case noSharedProtocol = "no_shared_protocol"
+        case other
+
+        public init(_ error: any Error) {
+            let codes = HandshakeDiagnosis.boringSSLCodes(error)
+            func has(_ names: String...) -> Bool { names.contains { codes.contains($0) } }
+            self = if has("PEER_DID_NOT_RETURN_A_CERTIFICATE") { .noClientCertificate }
+                else if has("CERTIFICATE_VERIFY_FAILED") { .clientCertificateRejected }
+                else if has("ALERT_UNKNOWN_CA", "ALERT_BAD_CERTIFICATE", "ALERT_CERTIFICATE_UNKNOWN") { .serverCertificateUntrusted }
+                else if has("ALERT_CERTIFICATE_EXPIRED") { .serverCertificateExpired }
+                else if has("HTTP_REQUEST", "WRONG_VERSION_NUMBER") { .plainHTTP }
+                else if has("NO_SHARED_CIPHER", "UNSUPPORTED_PROTOCOL", "PROTOCOL_VERSION") { .noSharedProtocol }
+                else { .other }
+        }
+    }
+
     /// A server's view of a failed handshake with the client at `peer`, for its log.
     public static func serverFailure(_ error: any Error, peer: String, clientCertificateRejection: String?) -> String {
-        let codes = boringSSLCodes(error)
         if let clientCertificateRejection {
             return "Refused the client at \(peer): \(clientCertificateRejection)"
         }
-        if codes.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") {
+        switch ServerFailure(error) {
+        case .noClientCertificate:
             return "Refused the client at \(peer): it presented no certificate and client auth is required"
-        }
-        if codes.contains("CERTIFICATE_VERIFY_FAILED") {
+        case .clientCertificateRejected:
             return "Refused the client at \(peer): its certificate does not verify against the client CAs"
-        }
-        if codes.contains("ALERT_UNKNOWN_CA") || codes.contains("ALERT_BAD_CERTIFICATE") || codes.contains("ALERT_CERTIFICATE_UNKNOWN") {
+        case .clientCertificateRevoked:
+            return "Refused the client at \(peer): its certificate was revoked"
+        case .serverCertificateUntrusted:
             return "The client at \(peer) refused this server's certificate: it does not trust the CA that signed it (give it the server's CA)"
-        }
-        if codes.contains("ALERT_CERTIFICATE_EXPIRED") {
+        case .serverCertificateExpired:
             return "The client at \(peer) refused this server's certificate as expired"
-        }
-        if codes.contains("HTTP_REQUEST") || codes.contains("WRONG_VERSION_NUMBER") {
+        case .plainHTTP:
             return "The client at \(peer) spoke plain HTTP to this TLS port (it should use https://)"
-        }
-        if codes.contains("NO_SHARED_CIPHER") || codes.contains("UNSUPPORTED_PROTOCOL") || codes.contains("PROTOCOL_VERSION") {
+        case .noSharedProtocol:
             return "The client at \(peer) shares no TLS version or cipher suite with this server"
+        case .other:
+            let codes = boringSSLCodes(error)
+            return "The TLS handshake with the client at \(peer) failed (\(codes.isEmpty ? String(describing: error) : codes))"
         }
-        return "The TLS handshake with the client at \(peer) failed (\(codes.isEmpty ? String(describing: error) : codes))"
     }
 
     /// The reason codes BoringSSL put in an error ("SSLV3_ALERT_CERTIFICATE_EXPIRED"), joined, for matching.
