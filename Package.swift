@@ -128,8 +128,9 @@ let package = Package(
         .executableTarget(
             name: "fleet-simulator",
             dependencies: [
-                "FleetTLS", "FleetStore", "FleetServer", "FleetProtocol", "TestSupport",
+                "FleetAgent", "FleetTLS", "FleetStore", "FleetServer", "FleetProtocol", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/FleetSimulator"
         ),

@@ -18,7 +18,12 @@ final class AdmissionGate: Sendable {
     }
 
     /// Runs `body` as one of at most `limit` requests working at once, or throws the 503 to answer.
-    func admitted<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+    ///
+    /// `body` runs in a child task of its own. A connection's task keeps the memory its deepest request needed for
+    /// as long as the connection lives (Swift's task allocator keeps its slabs), and the work here (decoding,
+    /// the store, signing) is the deepest; in a child task that memory goes when the work is done, so a waiting
+    /// agent's connection holds only what its wait needs.
+    func admitted<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let admitted = active.withLock { active in
             guard active < limit else { return false }
             active += 1
@@ -32,7 +37,10 @@ final class AdmissionGate: Sendable {
             )
         }
         defer { active.withLock { $0 -= 1 } }
-        return try await body()
+        return try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            return try await group.next()!
+        }
     }
 
     /// Requests working now.

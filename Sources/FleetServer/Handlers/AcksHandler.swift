@@ -6,6 +6,10 @@ import Hummingbird
 extension AgentAPI {
     /// `POST /api/fleet/agents/{id}/acks`: records each action's result, with a status per event.
     func acks(_ request: Request, context: FleetRequestContext) async throws -> Response {
+        try await gate.admitted("acknowledgement") { try await recordAcks(request, context: context) }
+    }
+
+    func recordAcks(_ request: Request, context: FleetRequestContext) async throws -> Response {
         let agent = try await authenticatedAgent(request, context: context)
         let body = try await request.decodeJSON(AckRequest.self, context: context)
         var items: [AckResponseItem] = []

@@ -8,6 +8,10 @@ extension AgentAPI {
     /// CSR. Normally asked over mutual TLS with the current certificate; an agent whose certificate expired asks with
     /// its API key alone, which the grace rule allows or refuses.
     func renewCertificate(_ request: Request, context: FleetRequestContext) async throws -> Response {
+        try await gate.admitted("certificate renewal") { try await issueRenewal(request, context: context) }
+    }
+
+    func issueRenewal(_ request: Request, context: FleetRequestContext) async throws -> Response {
         let agent = try await authenticatedAgent(request, context: context, certificateRequired: false)
         if let wait = enrollLimiter.take() { throw APIError.tooManyRequests(retryAfter: wait, "certificate renewal") }
         let body = try await request.decodeJSON(CertificateRequest.self, context: context)
