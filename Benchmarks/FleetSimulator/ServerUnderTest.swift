@@ -58,12 +58,7 @@ final class ServerUnderTest: @unchecked Sendable {  // `process` changes only be
     /// The samples of one scrape, by name with labels (`flotilla_fleet_server_checkins_total{result="timeout"}`).
     func metrics() async throws -> [String: Double] {
         let answer = try await metricsClient.send(.GET, "/metrics", timeout: 10)
-        var samples: [String: Double] = [:]
-        for line in String(decoding: answer.body, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            samples[String(line[..<space])] = value
-        }
-        return samples
+        return PrometheusSamples.parse(String(decoding: answer.body, as: UTF8.self))
     }
 
     /// One sample, 0 when the server does not answer (it is restarting).

@@ -44,6 +44,18 @@ final class SimulatedFleet: Sendable {
         counts.withLock { $0.failures[reason, default: 0] += 1 }
     }
 
+    /// After an answer that is not a success, waits as the agent does: what a pacing answer asks (with jitter),
+    /// otherwise the failure backoff, which is counted.
+    func pause(_ what: String, after answer: HTTPResponse, backoff: inout Backoff) async throws {
+        if let seconds = RetryAfter.seconds(status: answer.status, headers: answer.headers) {
+            counts.withLock { $0.paced += 1 }
+            try await Task.sleep(for: .seconds(RetryAfter.delay(seconds)))
+        } else {
+            fail("\(what): \(answer.status) \(answer.message)")
+            try await Task.sleep(for: .seconds(backoff.next()))
+        }
+    }
+
     /// Enrolls `count` agents, `width` at a time; an enrollment paced or failed is retried, so every agent ends
     /// enrolled or the time limit stops the run.
     func enroll(_ count: Int, width: Int, token: String) async throws -> [Agent] {
@@ -87,13 +99,7 @@ final class SimulatedFleet: Sendable {
                 let item = try JSONDecoder().decode(EnrollResponse.self, from: answer.body).item
                 return Agent(id: item.id, authorization: "ApiKey \(item.accessAPIKey)", client: client)
             }
-            if let seconds = RetryAfter.seconds(status: answer.status, headers: answer.headers) {
-                counts.withLock { $0.paced += 1 }
-                try await Task.sleep(for: .seconds(RetryAfter.delay(seconds)))
-            } else {
-                fail("enroll: \(answer.status) \(answer.message)")
-                try await Task.sleep(for: .seconds(backoff.next()))
-            }
+            try await pause("enroll", after: answer, backoff: &backoff)
         }
     }
 
@@ -147,18 +153,9 @@ final class SimulatedFleet: Sendable {
                     }
                 }
                 if let newest, newest > revision { revision = newest }
-            case 401:
-                counts.withLock { $0.refusedKeys += 1 }
-                fail("check-in: 401 \(answer.message)")
-                try? await Task.sleep(for: .seconds(backoff.next()))
             default:
-                if let seconds = RetryAfter.seconds(status: answer.status, headers: answer.headers) {
-                    counts.withLock { $0.paced += 1 }
-                    try? await Task.sleep(for: .seconds(RetryAfter.delay(seconds)))
-                } else {
-                    fail("check-in: \(answer.status) \(answer.message)")
-                    try? await Task.sleep(for: .seconds(backoff.next()))
-                }
+                if answer.status == 401 { counts.withLock { $0.refusedKeys += 1 } }
+                try? await pause("check-in", after: answer, backoff: &backoff)
             }
         }
     }

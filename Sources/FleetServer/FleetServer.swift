@@ -197,8 +197,8 @@ public final class FleetServer: Sendable {
         do {
             try await group.run()
             if let reason = stoppedBecause.withLock({ $0 }) { throw reason }
-        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES || error.errnoCode == EADDRNOTAVAIL {
-            let reason = error.errnoCode == EADDRINUSE ? "another program already listens there" : error.errnoCode == EACCES ? "this user may not use that port" : "this host has no such address"
+        } catch let error where ListenFailure.reason(error) != nil {
+            let reason = ListenFailure.reason(error)!
             throw FlotillaError("Fleet Server cannot listen on \(configuration.host):\(configuration.port): \(reason)", hint: "choose another --fleet-server-port or --fleet-server-host")
         }
     }

@@ -29,10 +29,7 @@ enum ConsoleBeside {
         guard await iterator.next() == nil else { return RunningConsole(console: console, group: group, task: task) }
         let reason: String
         switch await task.result {
-        case .failure(let error as IOError) where error.errnoCode == EADDRINUSE: reason = "another program already listens there"
-        case .failure(let error as IOError) where error.errnoCode == EACCES: reason = "this user may not use that port"
-        case .failure(let error as IOError) where error.errnoCode == EADDRNOTAVAIL: reason = "this host has no such address"
-        case .failure(let error): reason = "\(error)"
+        case .failure(let error): reason = ListenFailure.reason(error) ?? "\(error)"
         case .success: reason = "it stopped at once"
         }
         throw FlotillaError("The console cannot listen on \(configuration.host):\(configuration.port): \(reason)", hint: "choose another --console-port or --console-host")

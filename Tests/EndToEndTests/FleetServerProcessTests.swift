@@ -166,13 +166,7 @@ import Testing
         let line = try await server.process.line(containing: "Fleet Server metrics on http://127.0.0.1:")
         let url = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
         func scrape() async throws -> [String: Double] {
-            let result = try await ProcessRunner.run("curl", ["-sS", "--max-time", "10", url])
-            var samples: [String: Double] = [:]
-            for line in result.stdout.split(separator: "\n") where !line.hasPrefix("#") {
-                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-                samples[String(line[..<space])] = value
-            }
-            return samples
+            PrometheusSamples.parse(try await ProcessRunner.run("curl", ["-sS", "--max-time", "10", url]).stdout)
         }
         // Two refused handshakes: no certificate, and one from a CA this server does not trust.
         _ = try await server.curl([])
@@ -188,9 +182,11 @@ import Testing
         defer { waiting.cancel() }
         var samples: [String: Double] = [:]
         let deadline = Date().addingTimeInterval(30)
-        repeat {
+        while true {
             samples = try await scrape()
-        } while samples["flotilla_fleet_server_waiting_checkins"] != 1 && Date() < deadline
+            guard samples["flotilla_fleet_server_waiting_checkins"] != 1, Date() < deadline else { break }
+            try await Task.sleep(for: .milliseconds(100))  // a poll for the server's own count, bounded above
+        }
         #expect(samples["flotilla_fleet_server_waiting_checkins"] == 1, "\(samples)")
         #expect(samples["flotilla_fleet_server_connections"] == 1, "\(samples)")
         #expect(samples[#"flotilla_fleet_server_enrollments_total{result="enrolled"}"#] == 1)

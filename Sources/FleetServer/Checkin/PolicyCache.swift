@@ -37,20 +37,16 @@ final class PolicyCache: Sendable {
     }
 
     enum Slot {
-        case ready(Entry?)
+        case ready(Entry)
         case loading(Task<Entry?, any Error>)
-    }
-
-    struct State {
-        var slots: [String: Slot] = [:]
-        /// Bumped by every notice, so a read that began before it is not kept.
-        var generation = 0
     }
 
     let store: any Store
     let fleetHosts: [String]
     let maximumAge: TimeInterval
-    let state = LockedBox(State())
+    /// Each policy's entry, or the read under way. A notice removes the slot, so a read finds its own task still
+    /// there only if no notice came meanwhile.
+    let slots = LockedBox<[String: Slot]>([:])
 
     init(store: any Store, fleetHosts: [String], maximumAge: TimeInterval = 30) {
         self.store = store
@@ -60,49 +56,43 @@ final class PolicyCache: Sendable {
 
     /// The policy `id` as agents receive it, or nil when the store has no such policy.
     func entry(id: String, now: Date = Date()) async throws -> Entry? {
-        let found: (ready: Entry?, task: Task<Entry?, any Error>?, generation: Int) = state.withLock { state in
-            if case .ready(let entry) = state.slots[id], let entry, now.timeIntervalSince(entry.readAt) < maximumAge {
-                return (entry, nil, state.generation)
+        // A fresh entry is the common case (every check-in's look): no task for it.
+        let slot: Slot = slots.withLock { slots in
+            switch slots[id] {
+            case .ready(let entry) where now.timeIntervalSince(entry.readAt) < maximumAge:
+                return .ready(entry)
+            case .loading(let task):
+                return .loading(task)
+            default:
+                let store = store, fleetHosts = fleetHosts
+                let task = Task<Entry?, any Error> {
+                    try await store.policy(id: id).map { try Entry(record: $0, fleetHosts: fleetHosts, readAt: Date()) }
+                }
+                slots[id] = .loading(task)
+                return .loading(task)
             }
-            if case .loading(let task) = state.slots[id] { return (nil, task, state.generation) }
-            let store = store, fleetHosts = fleetHosts
-            let task = Task<Entry?, any Error> {
-                try await store.policy(id: id).map { try Entry(record: $0, fleetHosts: fleetHosts, readAt: Date()) }
-            }
-            state.slots[id] = .loading(task)
-            return (nil, task, state.generation)
         }
-        guard let task = found.task else { return found.ready }
-        let generation = found.generation
-        do {
-            let entry = try await task.value
-            state.withLock { state in
-                // A notice that came during the read may have made it stale: then the next caller reads again.
-                guard state.generation == generation, case .loading = state.slots[id] else { return }
-                state.slots[id] = entry.map { .ready($0) }
-            }
-            return entry
-        } catch {
-            state.withLock { state in
-                if case .loading = state.slots[id] { state.slots[id] = nil }
-            }
-            throw error
+        let task: Task<Entry?, any Error>
+        switch slot {
+        case .ready(let entry): return entry
+        case .loading(let loading): task = loading
         }
+        let result = await task.result
+        slots.withLock { slots in
+            // Kept only if this read is still the one in the slot: a notice meanwhile made it stale.
+            guard case .loading(let current) = slots[id], current == task else { return }
+            slots[id] = (try? result.get())?.map { .ready($0) }
+        }
+        return try result.get()
     }
 
     /// Forgets what a store change makes stale; called before the check-in hub hears of the change.
     func handle(_ change: StoreChange) {
         switch change {
         case .policy(let id, _):
-            state.withLock { state in
-                state.generation += 1
-                state.slots[id] = nil
-            }
+            slots.withLock { $0[id] = nil }
         case .unavailable:
-            state.withLock { state in
-                state.generation += 1
-                state.slots.removeAll()
-            }
+            slots.withLock { $0.removeAll() }
         case .action, .revocation:
             break
         }

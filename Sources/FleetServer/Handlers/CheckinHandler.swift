@@ -43,32 +43,41 @@ extension AgentAPI {
             } onGracefulShutdown: {
                 hub.shutdown()
             }
-            let readActions: Bool
-            switch wake {
-            case .changed: readActions = true
-            case .policyChanged: readActions = false
-            case .timeout: return (try .json(CheckinResponse(ackToken: start.ackToken, actions: [])), .timeout)
-            case .shutdown: return (try .json(CheckinResponse(ackToken: start.ackToken, actions: [])), .shutdown)
+            if wake == .timeout || wake == .shutdown {
+                return (try .json(CheckinResponse(ackToken: start.ackToken, actions: [])), wake == .timeout ? .timeout : .shutdown)
             }
-            // Register first, then look: a change committed in between fires the ticket and is not lost.
-            ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: start.deadline)
-            let pending: PendingActions
-            do {
-                pending = try await pendingActions(
-                    for: agent, after: start.ackedSequence, knownRevision: start.knownRevision, readActions: readActions
-                )
-            } catch {
-                ticket.cancel()
-                throw error
-            }
-            if !pending.isEmpty {
-                ticket.cancel()
+            let (next, pending) = try await look(
+                for: agent, after: start.ackedSequence, knownRevision: start.knownRevision, deadline: start.deadline,
+                readActions: wake == .changed
+            )
+            guard let next else {
                 if wake == .policyChanged, let woken = hub.policyChangedAt(agent.policyId) {
                     metrics.fanOut.record(ContinuousClock.now - woken)
                 }
                 return (try pending.response(agentId: agent.id, echoing: start.ackToken), .delivered)
             }
+            ticket = next
         }
+    }
+
+    /// Registers a ticket, then looks for news: a change committed in between fires the ticket and is not lost.
+    /// Returns the ticket to wait on, or nil (the ticket left the hub) when the look found news.
+    func look(
+        for agent: AgentRecord, after sequence: Int64, knownRevision: Int, deadline: Date, readActions: Bool = true
+    ) async throws -> (CheckinHub.Ticket?, PendingActions) {
+        let ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: deadline)
+        let pending: PendingActions
+        do {
+            pending = try await pendingActions(for: agent, after: sequence, knownRevision: knownRevision, readActions: readActions)
+        } catch {
+            ticket.cancel()
+            throw error
+        }
+        guard pending.isEmpty else {
+            ticket.cancel()
+            return (nil, pending)
+        }
+        return (ticket, pending)
     }
 
     /// Authenticates the check-in, records its bookkeeping, registers its ticket and looks for news once.
@@ -96,19 +105,12 @@ extension AgentAPI {
         let deadline = Date().addingTimeInterval(configuration.pollTimeout(agentPollTimeout: body.pollTimeoutSeconds))
         // An agent that does not say what it runs is taken to run what it last acknowledged (kept in the store).
         let knownRevision = runningRevision ?? agent.policyRevision ?? 0
-        // Register first, then look: a change committed in between fires the ticket and is not lost.
-        let ticket = hub.register(agentId: agent.id, policyId: agent.policyId, deadline: deadline)
-        let pending: PendingActions
-        do {
-            pending = try await pendingActions(for: agent, after: ackedSequence, knownRevision: knownRevision)
-        } catch {
-            ticket.cancel()
-            throw error
-        }
-        if !pending.isEmpty { ticket.cancel() }
+        let (ticket, pending) = try await look(
+            for: agent, after: ackedSequence, knownRevision: knownRevision, deadline: deadline
+        )
         return CheckinStart(
             agent: agent, ackToken: body.ackToken, ackedSequence: ackedSequence, deadline: deadline,
-            knownRevision: knownRevision, ticket: pending.isEmpty ? ticket : nil, pending: pending
+            knownRevision: knownRevision, ticket: ticket, pending: pending
         )
     }
 

@@ -36,11 +36,9 @@ extension FleetServer {
         func run() async throws {
             do {
                 try await app.run()
-            } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
-                let reason = error.errnoCode == EADDRINUSE ? "another program already listens there"
-                    : error.errnoCode == EACCES ? "this user may not use that port" : "this host has no such address"
+            } catch let error where ListenFailure.reason(error) != nil {
                 throw FlotillaError(
-                    "The metrics listener cannot listen on \(host):\(port): \(reason)",
+                    "The metrics listener cannot listen on \(host):\(port): \(ListenFailure.reason(error)!)",
                     hint: "choose another --metrics-port or --metrics-host"
                 )
             }

@@ -10,7 +10,7 @@ import Prometheus
 /// waiting check-ins, certificate days left) are read when a scrape asks, so nothing keeps them in step.
 public final class FleetServerMetrics: Sendable {
     /// How a check-in ended.
-    public enum CheckinResult: String, CaseIterable, Sendable {
+    public enum CheckinResult: String, CaseIterable, Sendable, RequestResult {
         /// Answered with a newer policy or with actions.
         case delivered
         /// Answered with nothing new when its poll timeout passed.
@@ -21,31 +21,18 @@ public final class FleetServerMetrics: Sendable {
         case paced
         /// Refused (4xx) or failed (5xx).
         case refused, failed
-
-        init(failure: any Error) {
-            switch Failure(failure) {
-            case .paced: self = .paced
-            case .refused: self = .refused
-            case .failed: self = .failed
-            }
-        }
     }
 
     /// How an enrollment ended.
-    public enum EnrollmentResult: String, CaseIterable, Sendable {
+    public enum EnrollmentResult: String, CaseIterable, Sendable, RequestResult {
         case enrolled, refused, paced, failed
-
-        init(failure: any Error) {
-            switch Failure(failure) {
-            case .paced: self = .paced
-            case .refused: self = .refused
-            case .failed: self = .failed
-            }
-        }
     }
 
+    /// A result enum that also names the three ways a request can throw, by the same raw values.
+    protocol RequestResult: RawRepresentable<String> {}
+
     /// How a request that threw ended.
-    enum Failure {
+    enum Failure: String {
         /// Told to come back later: 429, or 503 with Retry-After (also the store's "retry later").
         case paced
         /// Refused (4xx).
@@ -66,6 +53,11 @@ public final class FleetServerMetrics: Sendable {
         }
     }
 
+    /// A metric name under `flotilla_fleet_server_`.
+    static func name(_ base: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "flotilla", subsystem: "fleet_server", metricName: base, unitName: unit, helpText: help)
+    }
+
     public let registry = PrometheusCollectorRegistry()
     let checkins: [CheckinResult: Counter]
     let enrollments: [EnrollmentResult: Counter]
@@ -79,10 +71,7 @@ public final class FleetServerMetrics: Sendable {
     let agentCapacity: Gauge
 
     public init() {
-        let registry = self.registry
-        func name(_ base: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-            MetricNameDescriptor(namespace: "flotilla", subsystem: "fleet_server", metricName: base, unitName: unit, helpText: help)
-        }
+        let registry = self.registry, name = Self.name
         let checkinName = name("checkins", "total", "Check-ins answered, by result.")
         checkins = Dictionary(uniqueKeysWithValues: CheckinResult.allCases.map {
             ($0, registry.makeCounter(descriptor: checkinName, labels: [("result", $0.rawValue)]))
@@ -125,10 +114,7 @@ public final class FleetServerMetrics: Sendable {
 
     func handshakeFailures(_ reason: String) -> Counter {
         registry.makeCounter(
-            descriptor: MetricNameDescriptor(
-                namespace: "flotilla", subsystem: "fleet_server", metricName: "tls_handshake_failures", unitName: "total",
-                helpText: "Failed TLS handshakes with agents, by reason."
-            ),
+            descriptor: Self.name("tls_handshake_failures", "total", "Failed TLS handshakes with agents, by reason."),
             labels: [("reason", reason)]
         )
     }
@@ -136,9 +122,9 @@ public final class FleetServerMetrics: Sendable {
     /// Days until a certificate this server presents or signs with ends (negative once it has).
     func certificateDaysLeft(_ certificate: String, notAfter: Date, now: Date = Date()) {
         registry.makeGauge(
-            descriptor: MetricNameDescriptor(
-                namespace: "flotilla", subsystem: "fleet_server", metricName: "certificate_days_left", unitName: "",
-                helpText: "Days until the certificate ends: the listener's, and the agent CA's when agents' are issued."
+            descriptor: Self.name(
+                "certificate_days_left", "",
+                "Days until the certificate ends: the listener's, and the agent CA's when agents' are issued."
             ),
             labels: [("certificate", certificate)]
         ).set(notAfter.timeIntervalSince(now) / 86_400)
@@ -156,5 +142,12 @@ public final class FleetServerMetrics: Sendable {
             storeErrors.increment()
             throw error
         }
+    }
+}
+
+extension FleetServerMetrics.RequestResult {
+    /// The result of a request that threw `failure`.
+    init(failure: any Error) {
+        self.init(rawValue: FleetServerMetrics.Failure(failure).rawValue)!
     }
 }

@@ -72,12 +72,12 @@ public final class TLSEventLogger: ChannelInboundHandler, RemovableChannelHandle
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let peer = peerAddress(context)
-        let codes = HandshakeDiagnosis.boringSSLCodes(error)
+        let failure = HandshakeDiagnosis.ServerFailure(error)
         if !Self.isPlainDisconnect(error), error is NIOSSLError || error is BoringSSLError {
-            onFailure?(HandshakeDiagnosis.ServerFailure(error))
+            onFailure?(failure)
         }
         // BoringSSL hides why it refused a client certificate; check the chain again to say why.
-        if codes.contains("CERTIFICATE_VERIFY_FAILED"), let certificate = peerCertificate(context) {
+        if failure == .clientCertificateRejected, let certificate = peerCertificate(context) {
             let verifier = PeerVerifier(peer: .client, authorities: server.clientAuthorities)
             let logger = self.logger
             Task {
