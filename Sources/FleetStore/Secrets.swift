@@ -1,4 +1,5 @@
 import Crypto
+import FleetTLS
 import Foundation
 
 /// Secrets (enrollment tokens, agent API keys, service tokens) are random, shown once, and stored as SHA-256
@@ -16,8 +17,9 @@ public enum Secrets {
         UUID().uuidString.lowercased()
     }
 
+    /// The stored form of a secret: hex SHA-256.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// Compares two hashes in time independent of where they differ.

@@ -45,10 +45,13 @@ struct AgentStatusReport: Encodable {
         /// The CA it issues agents' certificates with, if any.
         var agentCA: String?
         var agentCADaysLeft: Int?
+        /// How many agents the open-files limit leaves room for: the Fleet Server raises its soft limit to the hard
+        /// one at start, and this process, under the same limits, reads what that gives.
+        var agentCapacity: Int?
 
         enum CodingKeys: String, CodingKey {
             case listen, store, policyId = "policy_id", clientAuth = "client_auth", certificate, certificateDaysLeft = "certificate_days_left"
-            case agentCA = "agent_ca", agentCADaysLeft = "agent_ca_days_left"
+            case agentCA = "agent_ca", agentCADaysLeft = "agent_ca_days_left", agentCapacity = "agent_capacity"
         }
     }
 
@@ -77,7 +80,8 @@ struct AgentStatusReport: Encodable {
             fleetServer = LocalFleetServerReport(
                 listen: "\(server.host):\(server.port)", store: server.storePath, policyId: server.policyId ?? agent.policyId,
                 clientAuth: server.tls.clientAuth.rawValue, certificate: certificate?.displayName, certificateDaysLeft: certificate?.daysLeft(),
-                agentCA: agentCA?.displayName, agentCADaysLeft: agentCA?.daysLeft()
+                agentCA: agentCA?.displayName, agentCADaysLeft: agentCA?.daysLeft(),
+                agentCapacity: OpenFilesLimit.raise()?.agentCapacity
             )
         }
     }
@@ -92,7 +96,7 @@ struct AgentStatusReport: Encodable {
         """ + (fleetServer.map { server in
             """
 
-              runs Fleet Server: listening on \(server.listen), store \(server.store), client auth \(server.clientAuth), certificate \(server.certificate ?? "-") (\(server.certificateDaysLeft ?? 0) days left)\(server.agentCA.map { ", issues agents' certificates with \($0) (\(server.agentCADaysLeft ?? 0) days left)" } ?? "")
+              runs Fleet Server: listening on \(server.listen), store \(server.store), client auth \(server.clientAuth), certificate \(server.certificate ?? "-") (\(server.certificateDaysLeft ?? 0) days left)\(server.agentCA.map { ", issues agents' certificates with \($0) (\(server.agentCADaysLeft ?? 0) days left)" } ?? "")\(server.agentCapacity.map { ", room for about \($0.formatted(.number.grouping(.automatic))) agents (open files)" } ?? "")
             """
         } ?? "")
     }

@@ -87,6 +87,8 @@ struct SystemdUnit {
             ExecStart=\(Self.executable) run --base-path \(basePath)
             Restart=always
             RestartSec=10
+            # Each agent a Fleet Server beside it holds is one open file.
+            LimitNOFILE=1048576
 
             [Install]
             WantedBy=multi-user.target

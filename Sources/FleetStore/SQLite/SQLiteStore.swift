@@ -65,7 +65,7 @@ public final class SQLiteStore: Store {
     // MARK: Policies
 
     public func policy(id: String) async throws -> PolicyRecord? {
-        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM policies WHERE id = ?", arguments: [id]).map(PolicyRecord.init(row:)) }
+        try await pool.read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM policies WHERE id = ?"), arguments: [id]).map(PolicyRecord.init(row:)) }
     }
 
     public func policies() async throws -> [PolicyRecord] {
@@ -202,11 +202,11 @@ public final class SQLiteStore: Store {
     }
 
     public func agent(id: String) async throws -> AgentRecord? {
-        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]).map(AgentRecord.init(row:)) }
+        try await pool.read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM agents WHERE id = ?"), arguments: [id]).map(AgentRecord.init(row:)) }
     }
 
     public func agent(apiKeyId: String) async throws -> AgentRecord? {
-        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE api_key_id = ?", arguments: [apiKeyId]).map(AgentRecord.init(row:)) }
+        try await pool.read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM agents WHERE api_key_id = ?"), arguments: [apiKeyId]).map(AgentRecord.init(row:)) }
     }
 
     public func agents() async throws -> [AgentRecord] {
@@ -324,11 +324,11 @@ public final class SQLiteStore: Store {
 
     public func actions(forAgent agentId: String, after: Int64, now: Date) async throws -> [ActionRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT a.* FROM actions a JOIN action_targets t ON t.sequence = a.sequence
                 WHERE t.agent_id = ? AND a.sequence > ? AND (a.expires_at IS NULL OR a.expires_at > ?)
                 ORDER BY a.sequence
-                """, arguments: [agentId, after, now]).map { row in
+                """), arguments: [agentId, after, now]).map { row in
                 ActionRecord(sequence: row["sequence"], id: row["id"], type: row["type"], agentIds: [agentId], data: row["data"], createdAt: row["created_at"], expiresAt: row["expires_at"])
             }
         }

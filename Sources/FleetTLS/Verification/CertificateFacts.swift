@@ -61,7 +61,7 @@ extension Certificate {
 
     /// Hex SHA-256 of the DER certificate: what `ca_trusted_fingerprint` and `openssl x509 -fingerprint -sha256` show.
     public var sha256Fingerprint: String {
-        SHA256.hash(data: derBytes).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: derBytes))
     }
 
     /// Base64 SHA-256 of the SubjectPublicKeyInfo: the `ca_sha256` pin, stable across re-issues with the same key.
@@ -108,7 +108,7 @@ extension DistinguishedName {
 enum IPAddressText {
     static func format(_ bytes: [UInt8]) -> String {
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
-        guard bytes.count == 16 else { return bytes.map { String(format: "%02x", $0) }.joined() }
+        guard bytes.count == 16 else { return Hex.string(bytes) }
         var address = in6_addr()
         withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes) }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
