@@ -24,6 +24,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 # The agent gzips output requests with zlib (the Swift toolchain's own dependencies include it).
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+# Release signatures are minisign's format: Debian's minisign cross-checks ours in both directions.
+command -v minisign >/dev/null || missing+=(minisign)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   export DEBIAN_FRONTEND=noninteractive
