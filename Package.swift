@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "FleetStore",
             dependencies: [
-                "FleetTLS",
+                "FleetTLS", "FleetProtocol",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

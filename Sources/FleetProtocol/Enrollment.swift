@@ -133,6 +133,9 @@ public struct EnrollResponseItem: Sendable, Codable, Equatable {
     public var tags: [String]
     /// Flotilla's addition, when the request carried a CSR and the server has an agent CA: the issued certificate.
     public var certificate: IssuedCertificate?
+    /// Flotilla's addition, when the fleet has one: the release key (minisign `.pub` text) the agent pins and
+    /// checks upgrades against.
+    public var releaseKey: String?
 
     public init(
         id: String,
@@ -147,9 +150,11 @@ public struct EnrollResponseItem: Sendable, Codable, Equatable {
         accessAPIKey: String,
         status: String = CheckinStatus.online.rawValue,
         tags: [String] = [],
-        certificate: IssuedCertificate? = nil
+        certificate: IssuedCertificate? = nil,
+        releaseKey: String? = nil
     ) {
         self.certificate = certificate
+        self.releaseKey = releaseKey
         self.id = id
         self.active = active
         self.policyID = policyID
@@ -181,6 +186,7 @@ public struct EnrollResponseItem: Sendable, Codable, Equatable {
         status = try container.decode(String.self, forKey: .status)
         tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
         certificate = try container.decodeIfPresent(IssuedCertificate.self, forKey: .certificate)
+        releaseKey = try container.decodeIfPresent(String.self, forKey: .releaseKey)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -197,5 +203,6 @@ public struct EnrollResponseItem: Sendable, Codable, Equatable {
         case status
         case tags
         case certificate
+        case releaseKey = "release_key"
     }
 }

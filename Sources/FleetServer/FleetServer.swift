@@ -1,3 +1,4 @@
+import FleetProtocol
 import FleetStore
 import FleetTLS
 import Foundation
@@ -10,7 +11,7 @@ import ServiceLifecycle
 /// A Fleet Server: the agent API on its listener, the check-in hub, the batched bookkeeping and the store.
 public final class FleetServer: Sendable {
     /// The version `/api/status` reports to authenticated agents.
-    public static let AgentAPIVersion = "0.1.0"
+    public static let AgentAPIVersion = FlotillaVersion.current
     public let configuration: FleetServerConfiguration
     public let store: any Store
     public let tls: TLSServerContext?

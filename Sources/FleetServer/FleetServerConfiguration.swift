@@ -127,6 +127,13 @@ public struct FleetServerConfiguration: Sendable, Codable, Equatable {
         }
     }
 
+    /// Where the agent binaries handed out for upgrades are kept, under their SHA-256: `artifacts` in the data
+    /// directory. Fleet Servers sharing a PostgreSQL store each need the files (a shared directory, or `artifacts
+    /// add` run on each).
+    public var artifactsDirectory: String {
+        (dataDirectory as NSString).appendingPathComponent("artifacts")
+    }
+
     /// The SQLite file the store lives in.
     public var storePath: String {
         guard let store else { return (dataDirectory as NSString).appendingPathComponent("fleet.sqlite") }

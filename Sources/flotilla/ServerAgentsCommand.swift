@@ -11,8 +11,32 @@ struct ServerAgents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agents",
         abstract: "List agents, revoke an agent's key, or tell an agent to unenroll.",
-        subcommands: [List.self, Revoke.self, Unenroll.self]
+        subcommands: [List.self, Revoke.self, Unenroll.self, Upgrade.self]
     )
+
+    struct Upgrade: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send agents an UPGRADE action to a version added with flotilla server artifacts add."
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "The version to upgrade to.")
+        var version: String
+
+        @Argument(help: "The agents' ids.")
+        var ids: [String]
+
+        func run() async throws {
+            let action = try await storeOptions.withStore { store in
+                for id in ids where try await store.agent(id: id) == nil {
+                    throw FlotillaError("There is no agent \(id)", hint: "list agents with flotilla server agents list")
+                }
+                return try await store.addAction(try await store.upgradeAction(version: version, agentIds: ids))
+            }
+            print("Sent action \(action.id) (UPGRADE to \(version)) to \(ids.count == 1 ? "agent \(ids[0])" : "\(ids.count) agents").")
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List enrolled agents with their status and client certificate.")

@@ -11,7 +11,10 @@ struct Server: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Run a standalone Fleet Server, prepare its store, and manage enrollment tokens.",
-        subcommands: [ServerRun.self, ServerInit.self, ServerTokens.self, ServerServiceTokens.self, ServerAgents.self, ServerCerts.self, ServerCA.self],
+        subcommands: [
+            ServerRun.self, ServerInit.self, ServerTokens.self, ServerServiceTokens.self, ServerAgents.self, ServerCerts.self,
+            ServerCA.self, ServerArtifacts.self,
+        ],
         defaultSubcommand: ServerRun.self
     )
 }

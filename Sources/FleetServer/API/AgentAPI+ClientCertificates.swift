@@ -16,10 +16,13 @@ extension AgentAPI {
     /// - Parameter certificateRequired: false on the renewal route, where an agent whose certificate expired may
     ///   still come (the grace rule decides).
     func authenticatedAgent(
-        _ request: Request, context: FleetRequestContext, certificateRequired: Bool = true
+        _ request: Request, context: FleetRequestContext, certificateRequired: Bool = true, agentInPath: Bool = true
     ) async throws -> AgentRecord {
-        let pathId = try agentId(context)
-        let agent = try await metrics.timeStore { try await AgentAuthentication.agent(request, pathId: pathId, store: store) }
+        let pathId = agentInPath ? try agentId(context) : nil
+        let agent = try await metrics.timeStore {
+            if let pathId { try await AgentAuthentication.agent(request, pathId: pathId, store: store) }
+            else { try await AgentAuthentication.agent(request, store: store) }
+        }
         if let peer = context.peer, peer.fingerprint != nil {
             // A certificate passed by a reverse proxy never met the handshake's revocation check: check it here.
             if let reason = revocations.refusal(peer) {

@@ -60,6 +60,8 @@ public struct AgentAPI: Sendable {
         router.post("/api/fleet/agents/:id/acks") { request, context in try await acks(request, context: context) }
         router.post("/api/fleet/agents/:id/certificate") { request, context in try await renewCertificate(request, context: context) }
         router.post("/api/fleet/agents/:id/audit/unenroll") { request, context in try await auditUnenroll(request, context: context) }
+        router.get("/api/fleet/artifacts/:id/:sha2") { request, context in try await artifact(request, context: context) }
+        router.get("/api/agents/upgrades/:version/pgp-public-key") { request, context in try await releaseKey(request, context: context) }
     }
 
     /// `GET /api/status`: HEALTHY while the store answers, DEGRADED with 503 when not. Version only for agents.

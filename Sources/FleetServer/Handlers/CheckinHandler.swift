@@ -100,7 +100,8 @@ extension AgentAPI {
             policyRevision: runningRevision, localMetadata: body.localMetadata.flatMap { try? $0.jsonData() }.map { String(decoding: $0, as: UTF8.self) },
             certificateSubject: identity?.subject, certificateFingerprint: identity?.fingerprint,
             certificateIssuer: identity?.issuer, certificateNotAfter: identity?.notAfter,
-            components: body.components.flatMap { try? $0.jsonData() }.map { String(decoding: $0, as: UTF8.self) }
+            components: body.components.flatMap { try? $0.jsonData() }.map { String(decoding: $0, as: UTF8.self) },
+            upgradeDetails: body.upgradeDetails.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         ))
         let deadline = Date().addingTimeInterval(configuration.pollTimeout(agentPollTimeout: body.pollTimeoutSeconds))
         // An agent that does not say what it runs is taken to run what it last acknowledged (kept in the store).

@@ -85,7 +85,7 @@ extension AgentAPI {
             id: agentId, policyID: token.policyId, type: type.rawValue, enrolledAt: RFC3339.string(from: now),
             localMetadata: local, accessAPIKeyID: keyId,
             accessAPIKey: Data("\(keyId):\(keySecret)".utf8).base64EncodedString(), tags: record.tags,
-            certificate: issued?.answer
+            certificate: issued?.answer, releaseKey: try await store.releaseKey()?.publicKey
         )
         return try .json(EnrollResponse(item: item))
     }

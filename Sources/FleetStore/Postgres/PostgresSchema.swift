@@ -71,6 +71,7 @@ enum PostgresSchema {
             """,
             "CREATE INDEX agent_certificates_by_agent ON agent_certificates (agent_id, issued_at)",
         ]),
+        ("v5-upgrade-details", ["ALTER TABLE agents ADD COLUMN upgrade_details TEXT"]),
     ]
 
     /// An arbitrary constant naming Flotilla's migration lock.

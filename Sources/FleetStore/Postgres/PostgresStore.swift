@@ -400,7 +400,7 @@ public final class PostgresStore: Store {
                 "revision": checkin.policyRevision, "metadata": checkin.localMetadata,
                 "subject": checkin.certificateSubject, "fingerprint": checkin.certificateFingerprint,
                 "issuer": checkin.certificateIssuer, "not_after": checkin.certificateNotAfter.map(Self.timestamp),
-                "components": checkin.components,
+                "components": checkin.components, "upgrade_details": checkin.upgradeDetails,
             ]
         }
         let batch = String(decoding: try JSONSerialization.data(withJSONObject: rows.map { $0.compactMapValues { $0 } }), as: UTF8.self)
@@ -412,10 +412,10 @@ public final class PostgresStore: Store {
               certificate_fingerprint = COALESCE(c.fingerprint, agents.certificate_fingerprint),
               certificate_issuer = COALESCE(c.issuer, agents.certificate_issuer),
               certificate_not_after = COALESCE(c.not_after, agents.certificate_not_after),
-              components = COALESCE(c.components, agents.components)
+              components = COALESCE(c.components, agents.components), upgrade_details = c.upgrade_details
             FROM jsonb_to_recordset(\(batch)::JSONB)
               AS c(id TEXT, at TIMESTAMPTZ, status TEXT, message TEXT, revision INTEGER, metadata TEXT, subject TEXT, fingerprint TEXT,
-                issuer TEXT, not_after TIMESTAMPTZ, components TEXT)
+                issuer TEXT, not_after TIMESTAMPTZ, components TEXT, upgrade_details TEXT)
             WHERE agents.id = c.id AND agents.unenrolled_at IS NULL
             """)
     }
@@ -611,7 +611,8 @@ extension AgentRecord {
             certificateSubject: try row["certificate_subject"].decode(String?.self), certificateFingerprint: try row["certificate_fingerprint"].decode(String?.self),
             certificateIssuer: try row["certificate_issuer"].decode(String?.self),
             certificateNotAfter: try row["certificate_not_after"].decode(Date?.self),
-            components: try row["components"].decode(String?.self)
+            components: try row["components"].decode(String?.self),
+            upgradeDetails: try row["upgrade_details"].decode(String?.self)
         )
     }
 
@@ -633,7 +634,7 @@ extension AgentRecord {
                   policy_revision = EXCLUDED.policy_revision, unenrolled_at = EXCLUDED.unenrolled_at,
                   certificate_subject = EXCLUDED.certificate_subject, certificate_fingerprint = EXCLUDED.certificate_fingerprint,
                   certificate_issuer = EXCLUDED.certificate_issuer, certificate_not_after = EXCLUDED.certificate_not_after,
-                  components = NULL
+                  components = NULL, upgrade_details = NULL
                 """
         }
         return query

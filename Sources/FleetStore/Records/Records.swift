@@ -74,15 +74,19 @@ public struct AgentRecord: Sendable, Equatable {
     public var certificateNotAfter: Date?
     /// JSON text of the components (inputs, outputs and their units) the agent last reported.
     public var components: String?
+    /// JSON text of the `upgrade_details` of its last check-in: an upgrade under way, or how it failed.
+    public var upgradeDetails: String?
 
     public init(
         id: String, policyId: String, type: String, apiKeyId: String, apiKeyHash: String, apiKeyRevoked: Bool = false,
         replaceTokenHash: String? = nil, enrolledAt: Date = Date(), tags: [String] = [], localMetadata: String = "{}",
         lastStatus: String? = nil, lastMessage: String? = nil, lastCheckinAt: Date? = nil, policyRevision: Int? = nil,
         unenrolledAt: Date? = nil, certificateSubject: String? = nil, certificateFingerprint: String? = nil,
-        certificateIssuer: String? = nil, certificateNotAfter: Date? = nil, components: String? = nil
+        certificateIssuer: String? = nil, certificateNotAfter: Date? = nil, components: String? = nil,
+        upgradeDetails: String? = nil
     ) {
         self.components = components
+        self.upgradeDetails = upgradeDetails
         self.id = id
         self.policyId = policyId
         self.type = type
@@ -159,13 +163,16 @@ public struct CheckinRecord: Sendable, Equatable {
     public var certificateNotAfter: Date?
     /// JSON text of the agent's components; `nil` keeps what is stored.
     public var components: String?
+    /// JSON text of the check-in's `upgrade_details`; `nil` clears what is stored (no upgrade under way).
+    public var upgradeDetails: String?
 
     public init(
         agentId: String, at: Date, status: String, message: String, policyRevision: Int? = nil, localMetadata: String? = nil,
         certificateSubject: String? = nil, certificateFingerprint: String? = nil, certificateIssuer: String? = nil, certificateNotAfter: Date? = nil,
-        components: String? = nil
+        components: String? = nil, upgradeDetails: String? = nil
     ) {
         self.components = components
+        self.upgradeDetails = upgradeDetails
         self.agentId = agentId
         self.at = at
         self.status = status

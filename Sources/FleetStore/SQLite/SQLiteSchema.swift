@@ -58,6 +58,9 @@ enum SQLiteSchema {
                 CREATE INDEX agent_certificates_by_agent ON agent_certificates (agent_id, issued_at);
                 """)
         }
+        migrator.registerMigration("v5-upgrade-details") { db in
+            try db.execute(sql: "ALTER TABLE agents ADD COLUMN upgrade_details TEXT")
+        }
         return migrator
     }
 }
@@ -88,7 +91,7 @@ extension AgentRecord {
             policyRevision: row["policy_revision"], unenrolledAt: row["unenrolled_at"],
             certificateSubject: row["certificate_subject"], certificateFingerprint: row["certificate_fingerprint"],
             certificateIssuer: row["certificate_issuer"], certificateNotAfter: row["certificate_not_after"],
-            components: row["components"]
+            components: row["components"], upgradeDetails: row["upgrade_details"]
         )
     }
 

@@ -281,14 +281,14 @@ public final class SQLiteStore: Store {
                   policy_revision = COALESCE(?, policy_revision), local_metadata = COALESCE(?, local_metadata),
                   certificate_subject = COALESCE(?, certificate_subject), certificate_fingerprint = COALESCE(?, certificate_fingerprint),
                   certificate_issuer = COALESCE(?, certificate_issuer), certificate_not_after = COALESCE(?, certificate_not_after),
-                  components = COALESCE(?, components)
+                  components = COALESCE(?, components), upgrade_details = ?
                 WHERE id = ? AND unenrolled_at IS NULL
                 """)
             for checkin in checkins {
                 try statement.execute(arguments: [
                     checkin.at, checkin.status, checkin.message, checkin.policyRevision, checkin.localMetadata,
                     checkin.certificateSubject, checkin.certificateFingerprint, checkin.certificateIssuer, checkin.certificateNotAfter,
-                    checkin.components, checkin.agentId,
+                    checkin.components, checkin.upgradeDetails, checkin.agentId,
                 ])
             }
         }

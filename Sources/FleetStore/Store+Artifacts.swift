@@ -1,0 +1,78 @@
+import FleetProtocol
+import FleetTLS
+import Foundation
+
+/// Artifacts and the release key, kept as the store's generic objects: both stores hold them without a migration,
+/// and every Fleet Server on a store sees the same ones.
+extension Store {
+    static var artifactKind: String { "artifact" }
+    static var releaseKeyKind: String { "release_key" }
+
+    /// Every artifact, newest version first by the time it was added.
+    public func artifacts() async throws -> [ArtifactRecord] {
+        try await consoleObjects(kind: Self.artifactKind).compactMap(Self.decode).sorted { $0.addedAt > $1.addedAt }
+    }
+
+    /// The artifact for `version`, if one was added.
+    public func artifact(version: String) async throws -> ArtifactRecord? {
+        try await consoleObject(kind: Self.artifactKind, id: version).flatMap(Self.decode)
+    }
+
+    /// Adds or replaces the artifact for its version.
+    public func saveArtifact(_ artifact: ArtifactRecord) async throws {
+        try await saveConsoleObject(ConsoleObjectRecord(kind: Self.artifactKind, id: artifact.version, body: Self.encode(artifact)))
+    }
+
+    /// Removes the artifact for `version`; false when there was none.
+    public func deleteArtifact(version: String) async throws -> Bool {
+        try await deleteConsoleObject(kind: Self.artifactKind, id: version)
+    }
+
+    /// The fleet's release key, if one was set.
+    public func releaseKey() async throws -> ReleaseKeyRecord? {
+        try await consoleObject(kind: Self.releaseKeyKind, id: "current").flatMap(Self.decode)
+    }
+
+    /// Sets the release key. The caller has checked a rotation's signature.
+    public func saveReleaseKey(_ key: ReleaseKeyRecord) async throws {
+        try await saveConsoleObject(ConsoleObjectRecord(kind: Self.releaseKeyKind, id: "current", body: Self.encode(key)))
+    }
+
+    /// An UPGRADE action for `agentIds` to `version`: the binary's hash and signature and the release key (with
+    /// how it replaced the one before) travel in it, so the agent checks what it downloads before running it.
+    /// Not yet stored: the caller adds it.
+    /// - Parameter sourceURI: where agents download the binary instead of their Fleet Server (an HTTPS URL the
+    ///   agents reach with their Fleet Server TLS settings).
+    public func upgradeAction(version: String, agentIds: [String], sourceURI: String? = nil) async throws -> ActionRecord {
+        guard let artifact = try await artifact(version: version) else {
+            throw FlotillaError(
+                "No agent binary \(version) was added to this fleet",
+                hint: "add it with flotilla server artifacts add FILE --version \(version)"
+            )
+        }
+        guard let key = try await releaseKey() else {
+            throw FlotillaError("No release key is set for this fleet", hint: "set one with flotilla server artifacts release-key FILE.pub")
+        }
+        let data = UpgradeActionData(
+            version: version, sourceURI: sourceURI, sha256: artifact.sha256, signature: artifact.signature,
+            releaseKey: .init(publicKey: key.publicKey, previousKey: key.rotation?.previousKey, rotationSignature: key.rotation?.signature)
+        )
+        return ActionRecord(
+            id: "upgrade-\(Secrets.identifier())", type: ActionType.upgrade.rawValue, agentIds: agentIds,
+            data: String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
+        )
+    }
+
+    private static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    private static func decode<T: Decodable>(_ object: ConsoleObjectRecord) -> T? {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(T.self, from: Data(object.body.utf8))
+    }
+}
