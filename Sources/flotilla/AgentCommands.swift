@@ -41,6 +41,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("fleet-server-timeout"), help: "How long to wait for this agent's Fleet Server to be healthy (default: what install was given).")
     var fleetServerTimeout: String?
 
+    @Option(help: "How long a new version has after an upgrade to check in before the old one is put back, as a Go duration.")
+    var upgradeWatch: String = "10m"
+
     func run() async throws {
         guard let seconds = parseGoDuration(pollTimeout) else {
             throw FlotillaError("--poll-timeout \(pollTimeout) is not a duration", hint: "write it like 5m")
@@ -50,10 +53,17 @@ struct Run: AsyncParsableCommand {
         let tap = AgentLogTap()
         LogSettings.current.bootstrap { tap.handler(label: $0, upstream: $1) }
         let pipeline = try DataPipeline(directory: location.path + "/data", agentID: state.agentId, logTap: tap, logger: Logger(label: "data"))
-        let runner = AgentRunner(vault: vault, logger: Logger(label: "agent"), pollTimeout: seconds, pipeline: pipeline)
+        guard let watchSeconds = parseGoDuration(upgradeWatch), watchSeconds > 0 else {
+            throw FlotillaError("--upgrade-watch \(upgradeWatch) is not a duration", hint: "write it like 10m")
+        }
+        let upgrader = AgentUpgrader(watchSeconds: watchSeconds, logger: Logger(label: "upgrade"))
+        let runner = AgentRunner(
+            vault: vault, logger: Logger(label: "agent"), pollTimeout: seconds, pipeline: pipeline, upgrader: upgrader
+        )
         guard let configuration = try state.localFleetServer else {
             say("Agent \(state.agentId) is running; it checks in with \(state.fleetHosts[0]).")
             await runner.run()
+            try restartIfUpgraded(runner)
             return
         }
         // This agent runs its Fleet Server: start it, wait until the agent can use it, then check in through it.
@@ -66,6 +76,7 @@ struct Run: AsyncParsableCommand {
             say("Agent \(state.agentId) is running with its Fleet Server on port \(options.localFleetServerPort ?? 0).")
             await runner.run()
         }
+        try restartIfUpgraded(runner)
     }
 }
 

@@ -8,7 +8,10 @@ struct Flotilla: AsyncParsableCommand {
         commandName: "flotilla",
         abstract: "Fleet management: a Fleet Server, its agents, and the PKI that secures every link.",
         discussion: "Every command takes --log-level (trace, debug, info, notice, warning, error, critical) and --log-format (text or json: one JSON object per line on standard error).",
-        subcommands: [Quickstart.self, Install.self, Enroll.self, Run.self, Standalone.self, Status.self, Inspect.self, Uninstall.self, Server.self, Console.self, Certs.self]
+        subcommands: [
+            Quickstart.self, Install.self, Enroll.self, Run.self, Standalone.self, Status.self, Inspect.self, Uninstall.self,
+            Server.self, Console.self, Certs.self, WatchUpgrade.self,
+        ]
     )
 
     /// Parses a copy of the arguments, after hiding the secrets among them from other users' `ps` and taking out

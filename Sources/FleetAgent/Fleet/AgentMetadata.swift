@@ -3,7 +3,7 @@ import Foundation
 
 /// What the agent tells Fleet Server about its host.
 enum AgentMetadata {
-    static let version = "0.1.0"
+    static let version = FlotillaVersion.current
 
     static func local() -> JSONValue {
         let info = ProcessInfo.processInfo

@@ -18,14 +18,25 @@ public final class AgentRunner: Sendable {
     public let pipeline: DataPipeline?
     /// Renews the issued client certificate beside the check-ins.
     public let renewal: CertificateRenewal
+    /// Downloads, checks and swaps in the binaries UPGRADE actions name.
+    let upgrader: AgentUpgrader
+    /// Set when an upgrade installed a new binary: the loop stops so the program can restart into it.
+    let restart = NIOLockedValueBox<UpgradeProgress?>(nil)
 
-    public init(vault: AgentVault, logger: Logger, pollTimeout: Double = 300, pipeline: DataPipeline? = nil) {
+    public init(
+        vault: AgentVault, logger: Logger, pollTimeout: Double = 300, pipeline: DataPipeline? = nil,
+        upgrader: AgentUpgrader? = nil
+    ) {
         self.vault = vault
         self.logger = logger
         self.pollTimeout = pollTimeout
         self.pipeline = pipeline
         self.renewal = CertificateRenewal(vault: vault, logger: logger)
+        self.upgrader = upgrader ?? AgentUpgrader(logger: logger)
     }
+
+    /// The upgrade whose new binary `run` stopped for, to restart into; nil when it stopped for another reason.
+    public var restartRequested: UpgradeProgress? { restart.withLockedValue { $0 } }
 
     /// The connection for `state`, reused while the Fleet host, its TLS (the certificate presented included) and the
     /// options stay the same: a renewed certificate is presented from the next connection on.
@@ -40,6 +51,8 @@ public final class AgentRunner: Sendable {
     public enum Outcome: Sendable, Equatable {
         case keepRunning
         case unenrolled
+        /// A new binary is in place: stop, and restart into it.
+        case restart
     }
 
     /// One check-in and the handling of its actions. Persists before acknowledging, so a crash never loses an
@@ -54,6 +67,8 @@ public final class AgentRunner: Sendable {
             try vault.save(state)
         }
         if state.unenrolled { return try finishUnenrolling(&state) }
+        resumeUpgrade(&state)
+        try await settleUpgrade(&state, over: connection)
         // A refused revision counts as seen, so it is not sent again; the agent says why it is degraded.
         let seenRevision = max(state.policyRevision, state.rejectedPolicyRevision ?? 0)
         // The agent is degraded by a refused policy first, then by its worst unit ("output default: ...").
@@ -65,7 +80,7 @@ public final class AgentRunner: Sendable {
             status: healthy ? CheckinStatus.online.rawValue : CheckinStatus.degraded.rawValue,
             message: message, ackToken: state.ackToken,
             localMetadata: AgentMetadata.local(), components: await pipeline?.components(), pollTimeout: formatGoDuration(pollTimeout),
-            agentPolicyID: state.policyId, policyRevisionIdx: Int64(seenRevision)
+            upgradeDetails: state.upgrade?.reported, agentPolicyID: state.policyId, policyRevisionIdx: Int64(seenRevision)
         )
         let body = try? JSONEncoder().encode(request)
         let authorization = "ApiKey \(state.accessAPIKey)"
@@ -98,11 +113,20 @@ public final class AgentRunner: Sendable {
         guard let response = try? JSONDecoder().decode(CheckinResponse.self, from: answer.body) else {
             throw FlotillaError("Fleet Server answered the check-in with something this agent cannot read", hint: "check that the URL points at a Fleet Server")
         }
+        // This check-in reported the upgrade's outcome, acknowledged before it: the state can forget it.
+        if state.upgrade?.acknowledged == true { state.upgrade = nil }
         var events: [AckEvent] = []
         var outcome = Outcome.keepRunning
         for action in response.actions ?? [] {
             var error: String?
             switch action.actionType {
+            case .upgrade:
+                error = await startUpgrade(action, state: &state, connection: connection)
+                // Installed: the new version acknowledges it once it checks in.
+                if error == nil {
+                    if outcome != .unenrolled { outcome = .restart }
+                    continue
+                }
             case .policyChange:
                 error = await apply(action, to: &state)
             case .unenroll:
@@ -286,7 +310,8 @@ public final class AgentRunner: Sendable {
         var backoff = Backoff()
         while !Task.isCancelled {
             do {
-                if try await checkinOnce() == .unenrolled { return }
+                let outcome = try await checkinOnce()
+                if outcome == .unenrolled || outcome == .restart { return }
                 backoff.reset()
             } catch {
                 if Task.isCancelled { return }  // stopping: the failure is the stop itself

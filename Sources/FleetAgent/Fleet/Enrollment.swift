@@ -35,6 +35,10 @@ public enum Enrollment {
                 agentId: response.item.id, accessAPIKey: response.item.accessAPIKey, fleetHosts: [url], fleetTLS: tls, connection: options,
                 policyId: response.item.policyID, enrolledAt: response.item.enrolledAt, tags: response.item.tags
             )
+            if let releaseKey = response.item.releaseKey {
+                _ = try MinisignPublicKey(text: releaseKey, source: "The release key the Fleet Server at \(url) sent")
+                state.releaseKey = releaseKey
+            }
             if let issued = response.item.certificate, let keyPair {
                 state.issuedCredential = try IssuedCredential(issued, keyPair: keyPair, agentId: response.item.id)
             }

@@ -98,12 +98,17 @@ public struct FleetConnection: Sendable {
     public typealias Answer = HTTPResponse
 
     /// Sends a request with a JSON body to Fleet Server.
-    public func send(_ method: String, _ path: String, body: Data? = nil, authorization: String? = nil, timeout: Double = 60) async throws(FlotillaError) -> Answer {
+    /// - Parameter sink: where a 2xx answer's body goes instead of memory (a download).
+    public func send(
+        _ method: String, _ path: String, body: Data? = nil, authorization: String? = nil, timeout: Double = 60,
+        sink: HTTPBodySink? = nil
+    ) async throws(FlotillaError) -> Answer {
         var headers: [String: String] = [:]
         if let authorization { headers["Authorization"] = authorization }
         if body != nil { headers["Content-Type"] = "application/json" }
         return try await client.send(
-            HTTPMethod(rawValue: method), path, body: body.map { ByteBuffer(bytes: $0) }, headers: headers, timeout: timeout
+            HTTPMethod(rawValue: method), path, body: body.map { ByteBuffer(bytes: $0) }, headers: headers, timeout: timeout,
+            sink: sink
         )
     }
 }

@@ -55,13 +55,15 @@ public final class HTTPClient: Sendable {
     ///   - extraHeaders: this request's own headers (authorization, content type); checked like the others.
     ///   - gzip: compress the body and say so with `Content-Encoding: gzip`.
     ///   - timeout: from the moment the request is written until the end of the response.
+    ///   - sink: where a 2xx response's body goes instead of the response (a download).
     public func send(
         _ method: HTTPMethod,
         _ path: String,
         body: ByteBuffer? = nil,
         headers extraHeaders: [String: String] = [:],
         gzip: Bool = false,
-        timeout: Double = 60
+        timeout: Double = 60,
+        sink: HTTPBodySink? = nil
     ) async throws(FlotillaError) -> HTTPResponse {
         try HTTPHeaderCheck.validate(extraHeaders, field: "the request headers")
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: endpoint.basePath + path)
@@ -80,7 +82,7 @@ public final class HTTPClient: Sendable {
         // a write to a closed channel): a request that got nothing back on one is sent once more on a new one.
         if let (channel, state) = takeIdle() {
             do {
-                return try await exchange(head, payload, on: channel, state: state, timeout: timeout)
+                return try await exchange(head, payload, on: channel, state: state, timeout: timeout, sink: sink)
             } catch HTTPExchangeError.timedOut {
                 throw explain(HTTPExchangeError.timedOut, report: nil, timeout: timeout)
             } catch {
@@ -96,7 +98,7 @@ public final class HTTPClient: Sendable {
             return channel
         }
         do {
-            return try await exchange(head, payload, on: channel, state: state, timeout: timeout)
+            return try await exchange(head, payload, on: channel, state: state, timeout: timeout, sink: sink)
         } catch {
             channel.close(promise: nil)
             throw explain(error, report: report, timeout: timeout)
@@ -109,14 +111,15 @@ public final class HTTPClient: Sendable {
     }
 
     private func exchange(
-        _ head: HTTPRequestHead, _ body: ByteBuffer?, on channel: any Channel, state: HTTPConnectionState, timeout: Double
+        _ head: HTTPRequestHead, _ body: ByteBuffer?, on channel: any Channel, state: HTTPConnectionState, timeout: Double,
+        sink: HTTPBodySink?
     ) async throws -> HTTPResponse {
         let promise = channel.eventLoop.makePromise(of: (HTTPResponse, Bool).self)
         let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             promise.fail(HTTPExchangeError.timedOut)
             channel.close(promise: nil)
         }
-        channel.writeAndFlush(HTTPExchange(head: head, body: body, promise: promise)).whenFailure { error in
+        channel.writeAndFlush(HTTPExchange(head: head, body: body, sink: sink, promise: promise)).whenFailure { error in
             // A failed write is the connection failing (a refused tunnel, a failed handshake): its own error says why.
             if let first = state.firstError { return promise.fail(first) }
             channel.eventLoop.scheduleTask(in: .milliseconds(200)) { promise.fail(state.firstError ?? error) }

@@ -12,6 +12,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private var promise: EventLoopPromise<(HTTPResponse, Bool)>?
+    private var sink: HTTPBodySink?
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
     /// Responses are read whole into memory; a server sending more than this is cut off.
@@ -28,6 +29,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
         let exchange = unwrapOutboundIn(data)
         precondition(promise == nil, "one exchange at a time per connection")
         promise = exchange.promise
+        sink = exchange.sink
         connection.startExchange()
         head = nil
         body.clear()
@@ -45,6 +47,13 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
             // 1xx answers (100 Continue) precede the real one.
             if received.status.code >= 200 || received.status.code < 100 { head = received }
         case .body(var bytes):
+            if let sink, let head, (200..<300).contains(head.status.code) {
+                if !sink.write(bytes) {
+                    fail(HTTPExchangeError.closed(answered: true))
+                    context.close(promise: nil)
+                }
+                return
+            }
             guard body.readableBytes + bytes.readableBytes <= maximumBody else {
                 fail(HTTPExchangeError.responseTooLarge(limit: maximumBody))
                 context.close(promise: nil)
@@ -57,6 +66,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
             for (name, value) in head.headers { headers[name.lowercased()] = value }
             let response = HTTPResponse(status: Int(head.status.code), headers: headers, body: Data(body.readableBytesView))
             self.head = nil
+            sink = nil
             body.clear()
             let pending = promise
             promise = nil

@@ -39,6 +39,11 @@ public struct AgentState: Codable, Equatable, Sendable {
     /// The client certificate the Fleet Server issued from this agent's own key, when it has an agent CA. While
     /// valid it is what the agent presents to Fleet Server, in place of `fleetTLS`'s certificate.
     public var issuedCredential: IssuedCredential?
+    /// The release key (minisign `.pub` text) upgrades are checked against: given at enrollment or with the first
+    /// upgrade, and replaced only by a key it signed.
+    public var releaseKey: String?
+    /// The upgrade under way, across the restart into the new binary.
+    public var upgrade: UpgradeProgress?
 
     public init(agentId: String, accessAPIKey: String, fleetHosts: [String], fleetTLS: TLSSettings, connection: FleetConnectionOptions = FleetConnectionOptions(), policyId: String, enrolledAt: String, tags: [String]) {
         self.agentId = agentId
