@@ -65,6 +65,7 @@ public final class FleetConsole: Sendable {
         return Application(
             router: router(), server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [UpgradeRollouts(store: settings.store, logger: logger)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )

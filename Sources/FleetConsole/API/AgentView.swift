@@ -47,6 +47,22 @@ struct AgentView: Sendable {
     var components: [JSONValue] {
         record.components.flatMap { try? JSONValue(data: Data($0.utf8)) }?.arrayValue ?? []
     }
+    /// The `upgrade_details` of the agent's last check-in: an upgrade under way, or how it failed.
+    var upgradeDetails: UpgradeDetails? {
+        record.upgradeDetails.flatMap { try? JSONDecoder().decode(UpgradeDetails.self, from: Data($0.utf8)) }
+    }
+
+    /// The upgrade in words: "upgrading to 0.2.0: downloading", "upgrade to 0.3.0 failed: ...".
+    var upgradeText: String? {
+        guard let details = upgradeDetails else { return nil }
+        if details.upgradeState == .failed {
+            let reason = details.metadata?["error_msg"]?.stringValue
+            return "upgrade to \(details.targetVersion) failed" + (reason.map { ": \($0)" } ?? "")
+        }
+        let step = details.state.replacingOccurrences(of: "UPG_", with: "").lowercased()
+        return "upgrading to \(details.targetVersion): \(step)"
+    }
+
     var certificateDaysLeft: Int? {
         record.certificateNotAfter.map { Int(($0.timeIntervalSince(now) / 86_400).rounded(.down)) }
     }
@@ -65,6 +81,7 @@ struct AgentView: Sendable {
         if let message = record.lastMessage, !message.isEmpty { item["last_checkin_message"] = .string(message) }
         if let unenrolled = record.unenrolledAt { item["unenrolled_at"] = .string(RFC3339.string(from: unenrolled)) }
         if !components.isEmpty { item["components"] = .array(components) }
+        if let details = upgradeDetails, let value = try? JSONValue(encoding: details) { item["upgrade_details"] = value }
         if let subject = record.certificateSubject {
             var certificate: JSONValue = ["subject": .string(subject)]
             if let fingerprint = record.certificateFingerprint { certificate["sha256"] = .string(fingerprint) }

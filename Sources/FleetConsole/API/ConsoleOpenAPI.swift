@@ -1009,6 +1009,173 @@ paths:
           $ref: '#/components/responses/contentTooLarge'
         '503':
           $ref: '#/components/responses/unavailable'
+  /api/fleet/agents/{id}/upgrade:
+    parameters:
+      - $ref: '#/components/parameters/id'
+    post:
+      summary: Upgrade an agent
+      description: >-
+        Sends the agent an UPGRADE action to a version added with flotilla server artifacts add; the action carries
+        the binary's SHA-256, its minisign signature and the release key. An unknown version, a fleet without a
+        release key or an unenrolled agent is a 400.
+      operationId: upgrade-agent
+      tags:
+        - Agents
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: true
+              required:
+                - version
+              properties:
+                version:
+                  type: string
+                source_uri:
+                  type: string
+                force:
+                  type: boolean
+      responses:
+        '200':
+          description: Sent.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/empty_object'
+        '400':
+          $ref: '#/components/responses/badRequest'
+        '401':
+          $ref: '#/components/responses/unauthorized'
+        '403':
+          $ref: '#/components/responses/forbidden'
+        '404':
+          $ref: '#/components/responses/notFound'
+        '413':
+          $ref: '#/components/responses/contentTooLarge'
+        '503':
+          $ref: '#/components/responses/unavailable'
+  /api/fleet/agents/bulk_upgrade:
+    post:
+      summary: Upgrade many agents in a rollout
+      description: >-
+        Upgrades the agents named (a list of ids, or a kuery; "" for all) a few at a time: spread over
+        rollout_duration_seconds from start_time, and never more than max_concurrent (Flotilla's) between their
+        UPGRADE action and its acknowledgement. The answer's actionId is the rollout's id.
+      operationId: bulk-upgrade-agents
+      tags:
+        - Agents
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: true
+              required:
+                - version
+                - agents
+              properties:
+                version:
+                  type: string
+                agents:
+                  oneOf:
+                    - type: string
+                    - type: array
+                      items:
+                        type: string
+                rollout_duration_seconds:
+                  type: number
+                start_time:
+                  type: string
+                max_concurrent:
+                  type: integer
+                source_uri:
+                  type: string
+                force:
+                  type: boolean
+      responses:
+        '200':
+          description: The rollout was started.
+          content:
+            application/json:
+              schema:
+                type: object
+                required:
+                  - actionId
+                properties:
+                  actionId:
+                    type: string
+        '400':
+          $ref: '#/components/responses/badRequest'
+        '401':
+          $ref: '#/components/responses/unauthorized'
+        '403':
+          $ref: '#/components/responses/forbidden'
+        '404':
+          $ref: '#/components/responses/notFound'
+        '413':
+          $ref: '#/components/responses/contentTooLarge'
+        '503':
+          $ref: '#/components/responses/unavailable'
+  /api/fleet/agents/upgrade_rollouts:
+    get:
+      summary: Upgrade rollouts and how far they got
+      operationId: list-upgrade-rollouts
+      tags:
+        - Agents
+      responses:
+        '200':
+          description: Every rollout, newest first.
+          content:
+            application/json:
+              schema:
+                type: object
+                required:
+                  - items
+                  - total
+                properties:
+                  items:
+                    type: array
+                    items:
+                      type: object
+                      required:
+                        - id
+                        - version
+                        - total
+                        - sent
+                        - finished
+                        - done
+                      properties:
+                        id:
+                          type: string
+                        version:
+                          type: string
+                        total:
+                          type: number
+                        sent:
+                          type: number
+                        finished:
+                          type: number
+                        max_concurrent:
+                          type: number
+                        rollout_duration_seconds:
+                          type: number
+                        start_time:
+                          type: string
+                        done:
+                          type: boolean
+                  total:
+                    type: number
+                  page:
+                    type: number
+                  perPage:
+                    type: number
+        '401':
+          $ref: '#/components/responses/unauthorized'
+        '503':
+          $ref: '#/components/responses/unavailable'
   /api/fleet/agent_status:
     get:
       summary: Agent status counts

@@ -54,7 +54,7 @@ enum Templates {
     {{#agents}}<tr><td><span class="badge {{status}}">{{statusLabel}}</span></td>
     <td><a href="/agents/{{id}}">{{host}}</a><div class="sub mono">{{shortId}}</div></td>
     <td>{{policyName}} <span class="sub">rev. {{revision}}</span>{{#outdated}} <span class="tag warn">outdated</span>{{/outdated}}</td>
-    <td>{{version}}</td><td title="{{lastCheckin}}">{{lastCheckinRelative}}</td>
+    <td>{{version}}{{#upgrade}}<div class="sub {{upgradeClass}}">{{upgrade}}</div>{{/upgrade}}</td><td title="{{lastCheckin}}">{{lastCheckinRelative}}</td>
     <td>{{#certificate}}{{certificate}}<div class="sub {{certificateClass}}">{{certificateExpiry}}</div>{{/certificate}}{{^certificate}}<span class="sub">none</span>{{/certificate}}</td>
     <td>{{#tags}}<span class="tag">{{.}}</span>{{/tags}}</td></tr>{{/agents}}
     {{^agents}}<tr><td colspan="7" class="empty">No agents match. <a href="/add-agent">Add an agent</a> to see it here.</td></tr>{{/agents}}
@@ -67,7 +67,7 @@ enum Templates {
     {{#message}}<p class="{{#unhealthy}}error{{/unhealthy}}{{^unhealthy}}hint{{/unhealthy}}">{{message}}</p>{{/message}}
     <section class="card"><dl class="facts">
     <dt>Agent id</dt><dd class="mono">{{id}}</dd><dt>Policy</dt><dd>{{policyName}} (revision {{revision}}{{#outdated}}, outdated: {{latest}} is out{{/outdated}})</dd>
-    <dt>Version</dt><dd>{{version}}</dd><dt>Enrolled</dt><dd>{{enrolled}}</dd><dt>Last check-in</dt><dd>{{lastCheckinRelative}} ({{lastCheckin}})</dd>
+    <dt>Version</dt><dd>{{version}}{{#upgrade}}<div class="sub {{upgradeClass}}">{{upgrade}}</div>{{/upgrade}}</dd><dt>Enrolled</dt><dd>{{enrolled}}</dd><dt>Last check-in</dt><dd>{{lastCheckinRelative}} ({{lastCheckin}})</dd>
     <dt>Client certificate</dt><dd>{{#certificate}}{{certificate}}, issued by {{issuer}}; {{certificateExpiry}}<div class="sub mono">SHA-256 {{fingerprint}}</div>{{/certificate}}{{^certificate}}none presented{{/certificate}}</dd>
     <dt>Tags</dt><dd>{{#tags}}<span class="tag">{{.}}</span>{{/tags}}</dd></dl></section>
     <section class="card"><h2>Inputs and outputs</h2>
@@ -79,6 +79,12 @@ enum Templates {
     <form method="post" action="/agents/{{id}}/reassign"><input type="hidden" name="_csrf" value="{{csrf}}">
     <select name="policy_id">{{#policyOptions}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/policyOptions}}</select>
     <button>Reassign</button></form></section>
+    <section class="card"><h2>Upgrade</h2>
+    {{#hasVersions}}<p class="hint">The agent downloads the binary from its Fleet Server, checks its SHA-256 and its signature by the release key, and restarts into it; if the new version does not check in, the old one is put back.</p>
+    <form method="post" action="/agents/{{id}}/upgrade"><input type="hidden" name="_csrf" value="{{csrf}}">
+    <select name="version">{{#versions}}<option value="{{.}}">{{.}}</option>{{/versions}}</select>
+    <button>Upgrade</button></form>{{/hasVersions}}
+    {{^hasVersions}}<p class="hint">No agent binary was added yet: <code>flotilla server artifacts add FILE --version V</code>, signed with the release key.</p>{{/hasVersions}}</section>
     <section class="card danger"><h2>Unenroll</h2><p>The agent is told to stop and forget its keys. Revoking also refuses its key at once, even if it never hears.</p>
     <form method="post" action="/agents/{{id}}/unenroll"><input type="hidden" name="_csrf" value="{{csrf}}">
     <label class="inline"><input type="checkbox" name="revoke" value="true"> Revoke its key now</label>

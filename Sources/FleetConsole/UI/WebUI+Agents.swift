@@ -54,6 +54,9 @@ extension WebUI {
                 }
             }
             values["policyOptions"] = policies.map { ["id": $0.id, "name": $0.name, "selected": $0.id == view.record.policyId] }
+            let versions = try await api.store.artifacts().map(\.version)
+            values["versions"] = versions
+            values["hasVersions"] = !versions.isEmpty
             values["flash"] = request.uri.queryParameters.get("flash") ?? ""
             values["nav"] = ["agents": true]
             return try await page("agent", title: view.hostName, values, context: context)
@@ -63,6 +66,14 @@ extension WebUI {
             let form = try await Self.formBody(request, context: context)
             try await api.reassign(id, to: form.text("policy_id") ?? "", by: try context.requireIdentity())
             return Self.redirect("/agents/\(id)", flash: "The agent was reassigned; it takes the new policy at its next check-in.")
+        }
+        router.post("agents/:id/upgrade") { request, context in
+            let id = try context.parameters.require("id")
+            let form = try await Self.formBody(request, context: context)
+            let version = form.text("version") ?? ""
+            _ = try await api.store.addAction(try await api.upgradeAction(version, agentIds: [id]))
+            try await api.audit(try context.requireIdentity(), "agents.upgrade", id, detail: "to \(version)")
+            return Self.redirect("/agents/\(id)", flash: "The agent was sent an upgrade to \(version); its progress shows here.")
         }
         router.post("agents/:id/unenroll") { request, context in
             let id = try context.parameters.require("id")
@@ -82,6 +93,10 @@ extension WebUI {
             "lastCheckin": view.record.lastCheckinAt.map { RFC3339.string(from: $0) } ?? "never",
             "lastCheckinRelative": Self.relative(view.record.lastCheckinAt, now: view.now), "tags": view.record.tags,
         ]
+        if let upgrade = view.upgradeText {
+            row["upgrade"] = upgrade
+            row["upgradeClass"] = view.upgradeDetails?.upgradeState == .failed ? "warn" : ""
+        }
         if let subject = view.record.certificateSubject {
             row["certificate"] = subject
             if let days = view.certificateDaysLeft {

@@ -1,0 +1,66 @@
+import FleetProtocol
+import FleetStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Releases the waves of every rollout in the store: every two seconds, the agents whose turn has come and for
+/// whom there is room under the rollout's limit get an UPGRADE action.
+struct UpgradeRollouts: Service {
+    static let kind = "upgrade_rollout"
+    let store: any Store
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do { try await tick() } catch {
+                logger.warning("Upgrade rollouts could not be advanced: \(error)")
+            }
+            try? await Task.sleep(for: .seconds(2))
+        }
+    }
+
+    /// Every rollout in the store.
+    func rollouts() async throws -> [UpgradeRollout] {
+        try await store.consoleObjects(kind: Self.kind).compactMap { object in
+            try? Self.decoder.decode(UpgradeRollout.self, from: Data(object.body.utf8))
+        }
+    }
+
+    func save(_ rollout: UpgradeRollout) async throws {
+        try await store.saveConsoleObject(ConsoleObjectRecord(
+            kind: Self.kind, id: rollout.id, body: String(decoding: try Self.encoder.encode(rollout), as: UTF8.self)
+        ))
+    }
+
+    /// Marks what agents answered, then releases what is due, for every unfinished rollout.
+    func tick(now: Date = Date()) async throws {
+        for var rollout in try await rollouts() where !rollout.isDone {
+            for index in rollout.waves.indices where rollout.waves[index].finished.count < rollout.waves[index].agentIds.count {
+                let answered = Set(try await store.results(actionId: rollout.waves[index].actionId).map(\.agentId))
+                rollout.waves[index].finished = rollout.waves[index].agentIds.filter(answered.contains)
+            }
+            let due = rollout.dueNow(now)
+            if due > 0 {
+                let agents = Array(rollout.pending.prefix(due))
+                let action = try await store.addAction(try await store.upgradeAction(version: rollout.version, agentIds: agents, sourceURI: rollout.sourceURI))
+                rollout.pending.removeFirst(agents.count)
+                rollout.waves.append(.init(actionId: action.id, agentIds: agents, sentAt: now))
+                logger.info("Rollout \(rollout.id): sent \(rollout.version) to \(agents.count) agents, \(rollout.pending.count) to go")
+            }
+            try await save(rollout)
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
