@@ -62,6 +62,10 @@ public struct AgentAPI: Sendable {
         router.post("/api/fleet/agents/:id/audit/unenroll") { request, context in try await auditUnenroll(request, context: context) }
         router.get("/api/fleet/artifacts/:id/:sha2") { request, context in try await artifact(request, context: context) }
         router.get("/api/agents/upgrades/:version/pgp-public-key") { request, context in try await releaseKey(request, context: context) }
+        router.post("/api/fleet/uploads") { request, context in try await uploadBegin(request, context: context) }
+        router.put("/api/fleet/uploads/:id/:chunkNum") { request, context in try await uploadChunk(request, context: context) }
+        router.post("/api/fleet/uploads/:id") { request, context in try await uploadComplete(request, context: context) }
+        router.get("/api/fleet/file/:id") { request, context in try await file(request, context: context) }
     }
 
     /// `GET /api/status`: HEALTHY while the store answers, DEGRADED with 503 when not. Version only for agents.

@@ -37,9 +37,9 @@ extension AgentAPI {
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
             throw APIError.badRequest("\(version.debugDescription) is not a version of the form major.minor.patch")
         }
-        // The contract has no 404 here: a fleet without a key is the server's error reading it.
+        // The contract lists no 404 here, and a fleet that has no key yet is not the server failing: a 400.
         guard let record = try await store.releaseKey() else {
-            throw APIError(.internalServerError, "No release key is set for this fleet: set one with flotilla server artifacts release-key")
+            throw APIError.badRequest("This fleet has no release key yet: set one with flotilla server artifacts release-key FILE.pub")
         }
         return Response(
             status: .ok, headers: [.contentType: "application/octet-stream"],

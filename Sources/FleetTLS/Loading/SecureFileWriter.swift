@@ -8,6 +8,15 @@ public enum SecureFileWriter {
     ///   - durable: `fsync` before the rename; files that are only a hint (a queue's acknowledged position, which
     ///     at worst makes events be sent again) skip it to stay cheap.
     public static func write(_ text: String, to path: String, secret: Bool, durable: Bool = true) throws(FlotillaError) {
+        try write(bytes: Array(text.utf8), to: path, secret: secret, durable: durable)
+    }
+
+    /// Writes `data` the same way, 0600 (an upload's chunk, a diagnostics bundle: they may hold what an agent saw).
+    public static func write(data: Data, to path: String) throws(FlotillaError) {
+        try write(bytes: Array(data), to: path, secret: true, durable: true)
+    }
+
+    static func write(bytes: [UInt8], to path: String, secret: Bool, durable: Bool) throws(FlotillaError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         do {
@@ -20,7 +29,6 @@ public enum SecureFileWriter {
         guard descriptor >= 0 else {
             throw FlotillaError("Cannot write \(path)", hint: "check that this user may write to \(directory)")
         }
-        let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
         let synced = !durable || fsync(descriptor) == 0
         close(descriptor)

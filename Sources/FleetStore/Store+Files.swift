@@ -2,8 +2,8 @@ import FleetProtocol
 import FleetTLS
 import Foundation
 
-/// Artifacts and the release key, kept as the store's generic objects: both stores hold them without a migration,
-/// and every Fleet Server on a store sees the same ones.
+/// Artifacts, the release key and agents' uploads, kept as the store's generic objects: both stores hold them
+/// without a migration, and every Fleet Server and console on a store sees the same ones.
 extension Store {
     static var artifactKind: String { "artifact" }
     static var releaseKeyKind: String { "release_key" }
@@ -61,6 +61,33 @@ extension Store {
             id: "upgrade-\(Secrets.identifier())", type: ActionType.upgrade.rawValue, agentIds: agentIds,
             data: String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
         )
+    }
+
+    static var uploadKind: String { "upload" }
+    static var uploadContentsKind: String { "upload_contents" }
+
+    /// An upload, by id.
+    public func upload(id: String) async throws -> UploadRecord? {
+        try await consoleObject(kind: Self.uploadKind, id: id).flatMap(Self.decode)
+    }
+
+    /// An agent's uploads, newest first.
+    public func uploads(agentId: String) async throws -> [UploadRecord] {
+        try await consoleObjects(kind: Self.uploadKind).compactMap { Self.decode($0) as UploadRecord? }
+            .filter { $0.agentId == agentId }.sorted { $0.createdAt > $1.createdAt }
+    }
+
+    public func saveUpload(_ upload: UploadRecord) async throws {
+        try await saveConsoleObject(ConsoleObjectRecord(kind: Self.uploadKind, id: upload.id, body: Self.encode(upload)))
+    }
+
+    /// Keeps a complete upload's bytes in the store, so a console on another host can hand them out.
+    public func saveUploadContents(id: String, _ contents: Data) async throws {
+        try await saveConsoleObject(ConsoleObjectRecord(kind: Self.uploadContentsKind, id: id, body: contents.base64EncodedString()))
+    }
+
+    public func uploadContents(id: String) async throws -> Data? {
+        try await consoleObject(kind: Self.uploadContentsKind, id: id).flatMap { Data(base64Encoded: $0.body) }
     }
 
     private static func encode(_ value: some Encodable) throws -> String {
