@@ -11,8 +11,66 @@ struct ServerAgents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agents",
         abstract: "List agents, revoke an agent's key, or tell an agent to unenroll.",
-        subcommands: [List.self, Revoke.self, Unenroll.self, Upgrade.self]
+        subcommands: [List.self, Revoke.self, Unenroll.self, Upgrade.self, RequestDiagnostics.self, Diagnostics.self]
     )
+
+    struct RequestDiagnostics: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "request-diagnostics",
+            abstract: "Ask an agent for a diagnostics bundle; it uploads it to its Fleet Server."
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "The agent's id.")
+        var id: String
+
+        func run() async throws {
+            let action = try await storeOptions.withStore { store in
+                guard try await store.agent(id: id) != nil else { throw FlotillaError("There is no agent \(id)", hint: "list agents with flotilla server agents list") }
+                return try await store.addAction(ActionRecord(
+                    id: "diagnostics-\(Secrets.identifier())", type: ActionType.requestDiagnostics.rawValue, agentIds: [id],
+                    expiresAt: Date().addingTimeInterval(86_400)
+                ))
+            }
+            print("Sent action \(action.id) (REQUEST_DIAGNOSTICS) to agent \(id); list the bundle with flotilla server agents diagnostics \(id).")
+        }
+    }
+
+    struct Diagnostics: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an agent's diagnostics bundles, or save one with --download.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "The agent's id.")
+        var id: String
+
+        @Option(help: "The upload id of the bundle to save.")
+        var download: String?
+
+        @Option(help: "Where to save it (default: its own name, here).")
+        var output: String?
+
+        func run() async throws {
+            if let download {
+                let (upload, contents) = try await storeOptions.withStore { store in
+                    (try await store.upload(id: download), try await store.uploadContents(id: download))
+                }
+                guard let upload, upload.agentId == id, let contents else {
+                    throw FlotillaError("Agent \(id) has no complete diagnostics bundle \(download)", hint: "list them with flotilla server agents diagnostics \(id)")
+                }
+                let target = output ?? upload.name
+                try SecureFileWriter.write(data: contents, to: target)
+                print("Saved \(upload.name) (\(contents.count) bytes) to \(target).")
+                return
+            }
+            let uploads = try await storeOptions.withStore { store in try await store.uploads(agentId: id) }
+            if uploads.isEmpty { print("Agent \(id) has uploaded no diagnostics; ask with flotilla server agents request-diagnostics \(id).") }
+            for upload in uploads {
+                print("\(upload.id)  \(upload.name)  \(upload.size) bytes  \(upload.status.rawValue.lowercased())  \(upload.createdAt.formatted(.iso8601))")
+            }
+        }
+    }
 
     struct Upgrade: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

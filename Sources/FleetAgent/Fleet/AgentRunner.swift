@@ -134,6 +134,21 @@ public final class AgentRunner: Sendable {
             case .policyReassign:
                 // Nothing to do yet: the new policy follows as a POLICY_CHANGE on the next check-in.
                 break
+            case .requestDiagnostics:
+                do {
+                    let uploadId = try await uploadDiagnostics(action, state: state, connection: connection)
+                    events.append(AckEvent(
+                        agentID: state.agentId, actionID: action.id, message: "Uploaded diagnostics",
+                        timestamp: RFC3339.string(from: Date()), data: ["upload_id": .string(uploadId)]
+                    ))
+                } catch {
+                    logger.error("Diagnostics (\(action.id)) failed: \(error.description)")
+                    events.append(AckEvent(
+                        agentID: state.agentId, actionID: action.id, message: "Failed", timestamp: RFC3339.string(from: Date()),
+                        error: error.description
+                    ))
+                }
+                continue
             case .certificateRenew:
                 // Beside the check-ins, at once; the Fleet Server paces a whole fleet renewing (429, Retry-After).
                 renewal.renewNow()

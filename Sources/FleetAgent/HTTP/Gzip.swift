@@ -1,4 +1,4 @@
-import CZlib
+import CFlotillaZlib
 import NIOCore
 
 /// gzip for request bodies (`Content-Encoding: gzip`), and the reverse for tests and stand-ins.

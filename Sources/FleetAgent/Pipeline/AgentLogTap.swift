@@ -15,7 +15,10 @@ public final class AgentLogTap: Sendable {
     private struct State {
         var lines: [Line] = []
         var dropped = 0
+        /// The last lines whether shipped or not, for a diagnostics bundle.
+        var history: [Line] = []
     }
+    static let historyCapacity = 500
     private let state = NIOLockedValueBox(State())
     let capacity: Int
 
@@ -26,6 +29,8 @@ public final class AgentLogTap: Sendable {
     func record(_ line: Line) {
         state.withLockedValue { state in
             state.lines.append(line)
+            state.history.append(line)
+            if state.history.count > Self.historyCapacity { state.history.removeFirst(state.history.count - Self.historyCapacity) }
             if state.lines.count > capacity {
                 state.lines.removeFirst(state.lines.count - capacity)
                 state.dropped += 1
@@ -39,6 +44,11 @@ public final class AgentLogTap: Sendable {
             defer { state.lines.removeAll() }
             return state.lines
         }
+    }
+
+    /// The last lines logged, oldest first, shipped or not.
+    public func recentLines() -> [Line] {
+        state.withLockedValue { $0.history }
     }
 
     /// A log handler that records each line here and hands it to `upstream`.

@@ -1,4 +1,4 @@
-import CZlib
+import CFlotillaZlib
 
 /// CRC-32 (zlib's, the same as gzip's) of a queue record, so a torn or damaged record is found on reading.
 enum CRC32 {
