@@ -1176,6 +1176,126 @@ paths:
           $ref: '#/components/responses/unauthorized'
         '503':
           $ref: '#/components/responses/unavailable'
+  /api/fleet/agents/{id}/request_diagnostics:
+    parameters:
+      - $ref: '#/components/parameters/id'
+    post:
+      summary: Ask an agent for a diagnostics bundle
+      description: >-
+        Sends REQUEST_DIAGNOSTICS; the agent zips its status, configuration (secrets taken out), recent logs,
+        certificates and queue and output figures and uploads them to its Fleet Server. The body may be left out.
+      operationId: request-diagnostics
+      tags:
+        - Agents
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: true
+      responses:
+        '200':
+          description: Asked.
+          content:
+            application/json:
+              schema:
+                type: object
+                required:
+                  - actionId
+                properties:
+                  actionId:
+                    type: string
+        '400':
+          $ref: '#/components/responses/badRequest'
+        '401':
+          $ref: '#/components/responses/unauthorized'
+        '403':
+          $ref: '#/components/responses/forbidden'
+        '404':
+          $ref: '#/components/responses/notFound'
+        '413':
+          $ref: '#/components/responses/contentTooLarge'
+        '503':
+          $ref: '#/components/responses/unavailable'
+  /api/fleet/agents/{id}/uploads:
+    parameters:
+      - $ref: '#/components/parameters/id'
+    get:
+      summary: An agent's diagnostics bundles
+      operationId: list-agent-uploads
+      tags:
+        - Agents
+      responses:
+        '200':
+          description: Newest first; filePath downloads a ready one.
+          content:
+            application/json:
+              schema:
+                type: object
+                required:
+                  - items
+                properties:
+                  items:
+                    type: array
+                    items:
+                      type: object
+                      required:
+                        - id
+                        - name
+                        - status
+                      properties:
+                        id:
+                          type: string
+                        name:
+                          type: string
+                        actionId:
+                          type: string
+                        createTime:
+                          type: string
+                        status:
+                          type: string
+                        filePath:
+                          type: string
+                        size:
+                          type: number
+        '401':
+          $ref: '#/components/responses/unauthorized'
+        '404':
+          $ref: '#/components/responses/notFound'
+        '503':
+          $ref: '#/components/responses/unavailable'
+  /api/fleet/agents/files/{fileId}/{fileName}:
+    parameters:
+      - name: fileId
+        in: path
+        required: true
+        schema:
+          type: string
+      - name: fileName
+        in: path
+        required: true
+        schema:
+          type: string
+    get:
+      summary: Download a diagnostics bundle
+      operationId: get-agent-upload-file
+      tags:
+        - Agents
+      responses:
+        '200':
+          description: The file.
+          content:
+            application/zip:
+              schema:
+                type: string
+                format: binary
+        '401':
+          $ref: '#/components/responses/unauthorized'
+        '404':
+          $ref: '#/components/responses/notFound'
+        '503':
+          $ref: '#/components/responses/unavailable'
   /api/fleet/agent_status:
     get:
       summary: Agent status counts

@@ -23,6 +23,7 @@ struct ManagementAPI: Sendable {
         addEnrollmentKeyRoutes(to: api)
         addAgentRoutes(to: api)
         addUpgradeRoutes(to: api)
+        addDiagnosticsRoutes(to: api)
         api.get("audit_log") { request, _ in
             let limit = min(max(request.uri.queryParameters.get("perPage", as: Int.self) ?? 100, 1), 1000)
             let entries = try await store.auditLog(limit: limit).map(\.json)

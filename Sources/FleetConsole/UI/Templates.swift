@@ -85,6 +85,12 @@ enum Templates {
     <select name="version">{{#versions}}<option value="{{.}}">{{.}}</option>{{/versions}}</select>
     <button>Upgrade</button></form>{{/hasVersions}}
     {{^hasVersions}}<p class="hint">No agent binary was added yet: <code>flotilla server artifacts add FILE --version V</code>, signed with the release key.</p>{{/hasVersions}}</section>
+    <section class="card"><h2>Diagnostics</h2>
+    {{#hasDiagnostics}}<table class="grid"><thead><tr><th>Bundle</th><th>Size</th><th>Status</th><th>Requested</th></tr></thead><tbody>
+    {{#diagnostics}}<tr><td>{{#ready}}<a href="/api/fleet/agents/files/{{id}}/{{name}}">{{name}}</a>{{/ready}}{{^ready}}{{name}}{{/ready}}</td>
+    <td>{{size}}</td><td>{{status}}</td><td>{{created}}</td></tr>{{/diagnostics}}
+    </tbody></table>{{/hasDiagnostics}}{{^hasDiagnostics}}<p class="hint">No diagnostics yet. The agent zips its status, its configuration (secrets taken out), its recent logs, its certificates and its queue and output figures.</p>{{/hasDiagnostics}}
+    <form method="post" action="/agents/{{id}}/request_diagnostics"><input type="hidden" name="_csrf" value="{{csrf}}"><button>Request diagnostics</button></form></section>
     <section class="card danger"><h2>Unenroll</h2><p>The agent is told to stop and forget its keys. Revoking also refuses its key at once, even if it never hears.</p>
     <form method="post" action="/agents/{{id}}/unenroll"><input type="hidden" name="_csrf" value="{{csrf}}">
     <label class="inline"><input type="checkbox" name="revoke" value="true"> Revoke its key now</label>

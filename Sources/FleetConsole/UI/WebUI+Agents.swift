@@ -57,6 +57,14 @@ extension WebUI {
             let versions = try await api.store.artifacts().map(\.version)
             values["versions"] = versions
             values["hasVersions"] = !versions.isEmpty
+            let bundles = try await api.diagnostics(of: view.record.id)
+            values["hasDiagnostics"] = !bundles.isEmpty
+            values["diagnostics"] = bundles.map { upload -> [String: Any] in
+                [
+                    "id": upload.id, "name": upload.name, "ready": upload.status == .ready, "created": RFC3339.string(from: upload.createdAt),
+                    "size": upload.size.formatted(.byteCount(style: .file)), "status": upload.status == .ready ? "Ready" : "Uploading",
+                ]
+            }
             values["flash"] = request.uri.queryParameters.get("flash") ?? ""
             values["nav"] = ["agents": true]
             return try await page("agent", title: view.hostName, values, context: context)
@@ -74,6 +82,12 @@ extension WebUI {
             _ = try await api.store.addAction(try await api.upgradeAction(version, agentIds: [id]))
             try await api.audit(try context.requireIdentity(), "agents.upgrade", id, detail: "to \(version)")
             return Self.redirect("/agents/\(id)", flash: "The agent was sent an upgrade to \(version); its progress shows here.")
+        }
+        router.post("agents/:id/request_diagnostics") { request, context in
+            let id = try context.parameters.require("id")
+            _ = try await Self.formBody(request, context: context)
+            _ = try await api.requestDiagnostics(id, by: try context.requireIdentity())
+            return Self.redirect("/agents/\(id)", flash: "The agent was asked for diagnostics; the bundle shows here once it is uploaded.")
         }
         router.post("agents/:id/unenroll") { request, context in
             let id = try context.parameters.require("id")
