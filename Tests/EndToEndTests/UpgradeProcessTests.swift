@@ -1,5 +1,6 @@
 import Crypto
 import FleetProtocol
+import FleetServer
 import FleetStore
 import FleetTLS
 import Foundation
@@ -21,8 +22,8 @@ import Testing
         let secretKey: String
         var data: String { server.directory.file("data") }
 
-        static func start() async throws -> Fleet {
-            let server = try await RunningServer(clientAuth: "required")
+        static func start(extraArguments: [String] = []) async throws -> Fleet {
+            let server = try await RunningServer(clientAuth: "required", extraArguments: extraArguments)
             let directory = server.directory
             let pub = directory.file("release.pub"), key = directory.file("release.key")
             let made = try await ProcessRunner.run("minisign", ["-G", "-W", "-p", pub, "-s", key])
@@ -32,15 +33,23 @@ import Testing
             #expect(set.stdout.contains("agents enrolled from now on pin it"))
             // The agent's own binary, without debug sections: a fifth of the size to copy, hash and download.
             try FileManager.default.createDirectory(atPath: directory.file("bin"), withIntermediateDirectories: true)
-            let binary = directory.file("bin/flotilla")
+            let (base, binary, agentId) = try await installAgent(on: server, named: "agent")
+            return Fleet(server: server, base: base, binary: binary, agentId: agentId, secretKey: key)
+        }
+
+        /// Another agent with its own copy of the binary, in `name` beside the server's files.
+        static func installAgent(on server: RunningServer, named name: String) async throws -> (base: String, binary: String, id: String) {
+            let directory = server.directory
+            try FileManager.default.createDirectory(atPath: directory.file("\(name)-bin"), withIntermediateDirectories: true)
+            let binary = directory.file("\(name)-bin/flotilla")
             let stripped = try await ProcessRunner.run("objcopy", ["--strip-debug", ProcessRunner.flotillaBinary, binary])
             #expect(stripped.status == 0, "\(stripped.output)")
-            let base = directory.file("agent")
+            let base = directory.file(name)
             let installed = try await ProcessRunner.run(binary, ["install"] + (try server.seedAgentFlags()) + ["--base-path", base, "--non-interactive"])
             #expect(installed.status == 0, "\(installed.output)")
             let status = try await ProcessRunner.run(binary, ["status", "--base-path", base, "--output", "json"])
             let agentId = try #require(try JSONValue(data: Data(status.stdout.utf8))["agent_id"]?.stringValue)
-            return Fleet(server: server, base: base, binary: binary, agentId: agentId, secretKey: key)
+            return (base, binary, agentId)
         }
 
         /// `binary` stamped as `version`, signed with the release key, added with `artifacts add`.
@@ -185,6 +194,56 @@ import Testing
         #expect(unpinned.error.contains("but this agent trusts"), "\(unpinned.error)")
         #expect(try fleet.sha256(fleet.binary) == before)
         #expect(try await fleet.reportedVersion() == FlotillaVersion.current)
+    }
+
+    @Test func aRolloutFromTheConsoleUpgradesSeveralAgentsOneAtATime() async throws {
+        let consolePort = try FreePort.onLoopback()
+        let fleet = try await Fleet.start(extraArguments: ["--console-port", "\(consolePort)"])
+        defer { Task { await fleet.server.stop() } }
+        _ = try await fleet.addBuild("0.2.0")
+        var agents: [(base: String, binary: String, id: String)] = [(fleet.base, fleet.binary, fleet.agentId)]
+        for name in ["second", "third"] { agents.append(try await Fleet.installAgent(on: fleet.server, named: name)) }
+        let processes = try agents.map { try BackgroundProcess($0.binary, ["run", "--base-path", $0.base]) }
+        defer { processes.forEach { $0.stop() } }
+        let keyFile = fleet.server.directory.file("console.key")
+        let key = try await flotilla(["console", "api-keys", "create", "--name", "rollout", "--output-file", keyFile, "--data-dir", fleet.data])
+        #expect(key.status == 0, "\(key.output)")
+        let apiKey = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ids = agents.map { $0.id }
+        #expect(try await eventually {
+            try await fleet.withStore { store in try await store.agents().filter { ids.contains($0.id) && $0.lastCheckinAt != nil }.count == 3 }
+        })
+
+        let body = #"{"version": "0.2.0", "agents": ["\#(ids.joined(separator: "\", \""))"], "max_concurrent": 1}"#
+        let started = try await ProcessRunner.run("curl", [
+            "-sS", "--max-time", "10", "--cacert", fleet.server.cert("fleet-ca.crt"), "--resolve", "localhost:\(consolePort):127.0.0.1",
+            "-H", "Authorization: ApiKey \(apiKey)", "-H", "Content-Type: application/json", "-H", "kbn-xsrf: true",
+            "-d", body, "https://localhost:\(consolePort)/api/fleet/agents/bulk_upgrade",
+        ])
+        #expect(started.stdout.contains("actionId"), "\(started.output)")
+        // Watched from the store: at no moment more than one agent between its UPGRADE and the acknowledgement.
+        var most = 0
+        let done = try await eventually(within: 180) {
+            try await fleet.withStore { store in
+                var inFlight = 0, finished = 0
+                for id in ids {
+                    for action in try await store.actions(forAgent: id, after: 0, now: Date()) where action.type == "UPGRADE" {
+                        let answered = try await store.results(actionId: action.id).contains { $0.agentId == id }
+                        if answered { finished += 1 } else { inFlight += 1 }
+                    }
+                }
+                most = max(most, inFlight)
+                return finished == 3
+            }
+        }
+        #expect(done, "the agents printed: \(processes.map { $0.printed }.joined(separator: "\n---\n"))")
+        #expect(most <= 1)
+        let upgraded = try await eventually {
+            try await fleet.withStore { store in
+                try await store.agents().filter { ids.contains($0.id) && $0.localMetadata.contains(#""version":"0.2.0""#) }.count == 3
+            }
+        }
+        #expect(upgraded)
     }
 
     @Test func artifactsAndTheKeyRouteFollowTheContract() async throws {
