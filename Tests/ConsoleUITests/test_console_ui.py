@@ -332,6 +332,13 @@ def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, 
         agent_page = browser.current_url
         reload_until(browser, agent_page, lambda b: "Inputs and outputs" in b.page_source and "Healthy" in b.find_element(By.TAG_NAME, "main").text, 60)
         shot(browser, "12-agent")
+        # Diagnostics, as a person asks for them: the agent zips and uploads a bundle, the page lists it to download.
+        browser.find_element(By.XPATH, "//button[text()='Request diagnostics']").click()
+        reload_until(browser, agent_page, lambda b: "flotilla-diagnostics-" in b.find_element(By.TAG_NAME, "main").text, 60)
+        link = browser.find_element(By.PARTIAL_LINK_TEXT, "flotilla-diagnostics-")
+        assert link.get_attribute("href").startswith(url + "/api/fleet/agents/files/")
+        browser.execute_script("arguments[0].scrollIntoView()", link)
+        shot(browser, "12b-diagnostics")
         browser.get(url + "/audit")
         audit = browser.find_element(By.CSS_SELECTOR, "table.grid").text
         assert "fleet_server_hosts.create" in audit and "outputs.create" in audit and "user:admin" in audit
