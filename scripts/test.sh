@@ -26,6 +26,9 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 # Release signatures are minisign's format: Debian's minisign cross-checks ours in both directions.
 command -v minisign >/dev/null || missing+=(minisign)
+# The upgrade tests strip a copy of the binary (objcopy) and stop the agent a rollback restarted (pkill).
+command -v objcopy >/dev/null || missing+=(binutils)
+command -v pkill >/dev/null || missing+=(procps)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   export DEBIAN_FRONTEND=noninteractive

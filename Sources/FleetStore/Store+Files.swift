@@ -51,11 +51,18 @@ extension Store {
             )
         }
         guard let key = try await releaseKey() else {
-            throw FlotillaError("No release key is set for this fleet", hint: "set one with flotilla server artifacts release-key FILE.pub")
+            throw FlotillaError(
+                "No release key is set for this fleet",
+                hint: "set one with flotilla server artifacts release-key FILE.pub"
+            )
         }
         let data = UpgradeActionData(
             version: version, sourceURI: sourceURI, sha256: artifact.sha256, signature: artifact.signature,
-            releaseKey: .init(publicKey: key.publicKey, previousKey: key.rotation?.previousKey, rotationSignature: key.rotation?.signature)
+            releaseKey: .init(
+                publicKey: key.publicKey,
+                previousKey: key.rotation?.previousKey,
+                rotationSignature: key.rotation?.signature
+            )
         )
         return ActionRecord(
             id: "upgrade-\(Secrets.identifier())", type: ActionType.upgrade.rawValue, agentIds: agentIds,

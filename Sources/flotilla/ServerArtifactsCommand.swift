@@ -85,7 +85,10 @@ struct ServerArtifacts: AsyncParsableCommand {
 
         func run() async throws {
             let record = try await storeOptions.withStore { store in
-                try await ServerArtifacts.library(storeOptions, store: store).setReleaseKey(keyFile: file, rotationFile: signedByPrevious)
+                try await ServerArtifacts.library(storeOptions, store: store).setReleaseKey(
+                    keyFile: file,
+                    rotationFile: signedByPrevious
+                )
             }
             let key = try MinisignPublicKey(text: record.publicKey, source: file)
             if record.rotation != nil {

@@ -51,7 +51,10 @@ enum UpgradeRestart {
         }
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch {
-            throw FlotillaError("Cannot start the upgrade watcher \(upgrade.previousBinary): \(error.localizedDescription)", hint: "the agent keeps running its version")
+            throw FlotillaError(
+                "Cannot start the upgrade watcher \(upgrade.previousBinary): \(error.localizedDescription)",
+                hint: "the agent keeps running its version"
+            )
         }
     }
 }

@@ -17,7 +17,12 @@ extension AgentRunner {
             actionID: action.id, agentID: state.agentId
         )
         let authorization = "ApiKey \(state.accessAPIKey)"
-        let started = try await connection.send("POST", "/api/fleet/uploads", body: try? JSONEncoder().encode(begin), authorization: authorization)
+        let started = try await connection.send(
+            "POST",
+            "/api/fleet/uploads",
+            body: try? JSONEncoder().encode(begin),
+            authorization: authorization
+        )
         guard started.status == 200, let upload = try? JSONDecoder().decode(UploadBeginResponse.self, from: started.body), upload.chunkSize > 0 else {
             throw FlotillaError("Fleet Server refused the diagnostics upload (\(started.status)): \(started.message)")
         }

@@ -40,7 +40,11 @@ extension AgentRunner {
         guard let upgrade = state.upgrade, upgrade.acknowledged != true, upgrade.state == .watching || upgrade.failure != nil else {
             return
         }
-        try await acknowledge([Self.acknowledgement(of: upgrade, agentId: state.agentId)], state: state, over: connection)
+        try await acknowledge(
+            [Self.acknowledgement(of: upgrade, agentId: state.agentId)],
+            state: state,
+            over: connection
+        )
         state.upgrade?.acknowledged = true
         try vault.save(state)
         if upgrade.failure == nil { logger.info("Upgraded to \(upgrade.targetVersion)") }

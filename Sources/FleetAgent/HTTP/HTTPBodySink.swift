@@ -29,7 +29,10 @@ public final class HTTPBodySink: Sendable {
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
               let handle = FileHandle(forWritingAtPath: path)
         else {
-            throw FlotillaError("Cannot write the download to \(path)", hint: "check the free space and permissions there")
+            throw FlotillaError(
+                "Cannot write the download to \(path)",
+                hint: "check the free space and permissions there"
+            )
         }
         progress = NIOLockedValueBox(Progress(handle: handle))
     }

@@ -46,7 +46,10 @@ public struct AgentUpgrader: Sendable {
             )
         }
         let key = try releaseKey(request.releaseKey, state: &state)
-        let signature = try MinisignSignature(text: signatureText, source: "The signature in the UPGRADE action to \(request.version)")
+        let signature = try MinisignSignature(
+            text: signatureText,
+            source: "The signature in the UPGRADE action to \(request.version)"
+        )
         let directory = (binary as NSString).deletingLastPathComponent
         let download = (directory as NSString).appendingPathComponent(".flotilla-\(request.version).download")
         defer { try? FileManager.default.removeItem(atPath: download) }
@@ -63,7 +66,10 @@ public struct AgentUpgrader: Sendable {
         }
         let (size, downloaded) = try sink.finish()
         guard answer.status == 200 else {
-            throw FlotillaError("Downloading \(request.version) failed (\(answer.status)): \(answer.message)", hint: "the agent keeps running its version")
+            throw FlotillaError(
+                "Downloading \(request.version) failed (\(answer.status)): \(answer.message)",
+                hint: "the agent keeps running its version"
+            )
         }
         guard downloaded == sha256 else {
             throw FlotillaError(
@@ -77,11 +83,17 @@ public struct AgentUpgrader: Sendable {
         try? FileManager.default.removeItem(atPath: previousBinary)
         if link(binary, previousBinary) != 0 {
             do { try FileManager.default.copyItem(atPath: binary, toPath: previousBinary) } catch {
-                throw FlotillaError("Cannot keep the running binary as \(previousBinary)", hint: "check the free space and permissions there")
+                throw FlotillaError(
+                    "Cannot keep the running binary as \(previousBinary)",
+                    hint: "check the free space and permissions there"
+                )
             }
         }
         guard rename(download, binary) == 0 else {
-            throw FlotillaError("Cannot replace \(binary) with the new binary: \(String(cString: strerror(errno)))", hint: "check the permissions of \(directory)")
+            throw FlotillaError(
+                "Cannot replace \(binary) with the new binary: \(String(cString: strerror(errno)))",
+                hint: "check the permissions of \(directory)"
+            )
         }
         logger.info("Installed \(request.version) in place of \(FlotillaVersion.current); restarting into it")
         return UpgradeProgress(
@@ -98,7 +110,10 @@ public struct AgentUpgrader: Sendable {
         }
         guard let offered else {
             guard let pinned else {
-                throw FlotillaError("This agent has no release key to check the binary with", hint: "set one with flotilla server artifacts release-key")
+                throw FlotillaError(
+                    "This agent has no release key to check the binary with",
+                    hint: "set one with flotilla server artifacts release-key"
+                )
             }
             return pinned
         }
@@ -115,7 +130,10 @@ public struct AgentUpgrader: Sendable {
                 hint: "rotate the key with flotilla server artifacts release-key NEW.pub --signed-by-previous NEW.pub.minisig"
             )
         }
-        let signature = try MinisignSignature(text: signatureText, source: "The rotation signature of release key \(key.keyIdHex)")
+        let signature = try MinisignSignature(
+            text: signatureText,
+            source: "The rotation signature of release key \(key.keyIdHex)"
+        )
         try pinned.verify(signature, data: Array(offered.publicKey.utf8), what: "the new release key \(key.keyIdHex)")
         state.releaseKey = offered.publicKey
         logger.info("Release key rotated from \(pinned.keyIdHex) to \(key.keyIdHex)")

@@ -66,11 +66,17 @@ public struct ArtifactLibrary: Sendable {
     /// Adds the agent binary at `file` for `version`, signed by `signatureFile` (`minisign -S -m FILE`).
     public func add(file: String, version: String, signatureFile: String) async throws -> ArtifactRecord {
         guard !version.isEmpty, version.allSatisfy({ $0.isLetter || $0.isNumber || "._-+".contains($0) }) else {
-            throw FlotillaError("--version \(version.debugDescription) is not a version", hint: "use digits, letters, dots and dashes, like 9.1.0")
+            throw FlotillaError(
+                "--version \(version.debugDescription) is not a version",
+                hint: "use digits, letters, dots and dashes, like 9.1.0"
+            )
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw FlotillaError("The agent binary \(file) does not exist", hint: "give the path of the flotilla binary to hand out")
+            throw FlotillaError(
+                "The agent binary \(file) does not exist",
+                hint: "give the path of the flotilla binary to hand out"
+            )
         }
         let key = try await releaseKey()
         let signature = try MinisignSignature(contentsOf: signatureFile, field: "--signature")
@@ -112,7 +118,10 @@ public struct ArtifactLibrary: Sendable {
         } catch {
             try? output.close()
             try? FileManager.default.removeItem(atPath: temporary)
-            throw FlotillaError("Copying \(file) into the artifacts directory \(directory) failed", hint: "check the free space and permissions there")
+            throw FlotillaError(
+                "Copying \(file) into the artifacts directory \(directory) failed",
+                hint: "check the free space and permissions there"
+            )
         }
     }
 }

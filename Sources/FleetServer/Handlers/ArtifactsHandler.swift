@@ -21,7 +21,10 @@ extension AgentAPI {
         let path = artifacts.path(sha256: sha256)
         guard FileManager.default.fileExists(atPath: path) else {
             logger.error("The agent binary \(version) is in the store but not in \(artifacts.directory) on this Fleet Server")
-            throw APIError(.notFound, "This Fleet Server does not have the file of agent binary \(version); it was added on another one")
+            throw APIError(
+                .notFound,
+                "This Fleet Server does not have the file of agent binary \(version); it was added on another one"
+            )
         }
         let body = try await FileIO().loadFile(path: path, context: context)
         return Response(

@@ -21,7 +21,10 @@ extension AgentAPI {
         let agent = try await authenticatedAgent(request, context: context, agentInPath: false)
         let body = try await request.decodeJSON(UploadBeginRequest.self, context: context)
         guard body.agentID == agent.id else {
-            throw APIError(.forbidden, "This API key belongs to agent \(agent.id), not to agent \(body.agentID) named in agent_id")
+            throw APIError(
+                .forbidden,
+                "This API key belongs to agent \(agent.id), not to agent \(body.agentID) named in agent_id"
+            )
         }
         guard let action = try await store.action(id: body.actionID), action.agentIds.contains(agent.id) else {
             throw APIError.badRequest("The field action_id names no action sent to agent \(agent.id)")

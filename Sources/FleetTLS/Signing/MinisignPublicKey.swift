@@ -38,7 +38,10 @@ public struct MinisignPublicKey: Sendable, Equatable {
     /// - Parameter field: the flag or field that named it, for the error.
     public init(contentsOf path: String, field: String) throws(FlotillaError) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw FlotillaError("The release key (\(field)) file \(path) cannot be read", hint: "check the path and its permissions")
+            throw FlotillaError(
+                "The release key (\(field)) file \(path) cannot be read",
+                hint: "check the path and its permissions"
+            )
         }
         try self.init(text: String(decoding: data, as: UTF8.self), source: "The release key (\(field)) file \(path)")
     }

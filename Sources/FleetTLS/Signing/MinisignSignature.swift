@@ -22,7 +22,13 @@ public struct MinisignSignature: Sendable, Equatable {
     public var globalSignature: [UInt8]
 
     /// A signature from its parts.
-    public init(algorithm: Algorithm, keyId: [UInt8], signature: [UInt8], trustedComment: String, globalSignature: [UInt8]) {
+    public init(
+        algorithm: Algorithm,
+        keyId: [UInt8],
+        signature: [UInt8],
+        trustedComment: String,
+        globalSignature: [UInt8]
+    ) {
         self.algorithm = algorithm
         self.keyId = keyId
         self.signature = signature
@@ -59,7 +65,10 @@ public struct MinisignSignature: Sendable, Equatable {
     /// - Parameter field: the flag or field that named it, for the error.
     public init(contentsOf path: String, field: String) throws(FlotillaError) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw FlotillaError("The signature (\(field)) file \(path) cannot be read", hint: "check the path and its permissions")
+            throw FlotillaError(
+                "The signature (\(field)) file \(path) cannot be read",
+                hint: "check the path and its permissions"
+            )
         }
         try self.init(text: String(decoding: data, as: UTF8.self), source: "The signature (\(field)) file \(path)")
     }
