@@ -6,8 +6,12 @@ public struct UpgradeActionData: Sendable, Codable, Equatable {
     /// Where the binary is. Absent: the Fleet Server's `/api/fleet/artifacts/{version}/{sha256}`.
     public var sourceURI: String?
     public var rollback: Bool?
-    /// Flotilla's: the binary's hex SHA-256.
+    /// Flotilla's: the binary's hex SHA-256 and size.
     public var sha256: String?
+    public var size: Int64?
+    /// Flotilla's: the TLS settings for `sourceURI` (CAs as inline PEM, pins, verification mode), in the shape of
+    /// an output's `ssl`; absent, the agent uses its Fleet Server TLS settings there too.
+    public var ssl: JSONValue?
     /// Flotilla's: the binary's minisign signature (`.minisig` text) by the release key.
     public var signature: String?
     /// Flotilla's: the fleet's release key, for an agent that has none pinned, and how it replaced the one before.
@@ -33,9 +37,11 @@ public struct UpgradeActionData: Sendable, Codable, Equatable {
     }
 
     public init(
-        version: String, sourceURI: String? = nil, rollback: Bool? = nil, sha256: String? = nil, signature: String? = nil,
-        releaseKey: ReleaseKey? = nil
+        version: String, sourceURI: String? = nil, rollback: Bool? = nil, sha256: String? = nil, size: Int64? = nil,
+        ssl: JSONValue? = nil, signature: String? = nil, releaseKey: ReleaseKey? = nil
     ) {
+        self.size = size
+        self.ssl = ssl
         self.version = version
         self.sourceURI = sourceURI
         self.rollback = rollback
@@ -45,6 +51,6 @@ public struct UpgradeActionData: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, sourceURI = "source_uri", rollback, sha256, signature, releaseKey = "release_key"
+        case version, sourceURI = "source_uri", rollback, sha256, size, ssl, signature, releaseKey = "release_key"
     }
 }

@@ -43,7 +43,10 @@ extension Store {
     /// Not yet stored: the caller adds it.
     /// - Parameter sourceURI: where agents download the binary instead of their Fleet Server (an HTTPS URL the
     ///   agents reach with their Fleet Server TLS settings).
-    public func upgradeAction(version: String, agentIds: [String], sourceURI: String? = nil) async throws -> ActionRecord {
+    ///   - sourceSSL: the TLS settings agents use towards `sourceURI` (an output's `ssl` shape, CAs inline).
+    public func upgradeAction(
+        version: String, agentIds: [String], sourceURI: String? = nil, sourceSSL: JSONValue? = nil
+    ) async throws -> ActionRecord {
         guard let artifact = try await artifact(version: version) else {
             throw FlotillaError(
                 "No agent binary \(version) was added to this fleet",
@@ -57,7 +60,8 @@ extension Store {
             )
         }
         let data = UpgradeActionData(
-            version: version, sourceURI: sourceURI, sha256: artifact.sha256, signature: artifact.signature,
+            version: version, sourceURI: sourceURI, sha256: artifact.sha256, size: artifact.size,
+            ssl: sourceURI == nil ? nil : sourceSSL, signature: artifact.signature,
             releaseKey: .init(
                 publicKey: key.publicKey,
                 previousKey: key.rotation?.previousKey,

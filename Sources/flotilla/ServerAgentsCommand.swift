@@ -85,12 +85,32 @@ struct ServerAgents: AsyncParsableCommand {
         @Argument(help: "The agents' ids.")
         var ids: [String]
 
+        @Option(help: "Download the binary from this https:// URL instead of Fleet Server.")
+        var sourceURI: String?
+
+        @Option(help: "With --source-uri: the CA file the agents verify that server with (default: their Fleet Server CAs).")
+        var sourceCA: String?
+
         func run() async throws {
+            var sourceSSL: JSONValue?
+            if let sourceCA {
+                guard sourceURI != nil else { throw FlotillaError("--source-ca goes with --source-uri", hint: "give the URL of the binary too") }
+                let authorities = try CertificateFiles.loadAuthorities([sourceCA], role: "download source CA (--source-ca)")
+                guard !authorities.isEmpty else { throw FlotillaError("--source-ca \(sourceCA) holds no certificate") }
+                // Inline, as agents have no copy of the file.
+                let pem = try String(contentsOfFile: sourceCA, encoding: .utf8)
+                sourceSSL = ["certificate_authorities": [.string(pem)]]
+            }
+            if let sourceURI, URL(string: sourceURI)?.scheme != "https" {
+                throw FlotillaError("--source-uri \(sourceURI) is not an https:// URL", hint: "agents download binaries over TLS only")
+            }
             let action = try await storeOptions.withStore { store in
                 for id in ids where try await store.agent(id: id) == nil {
                     throw FlotillaError("There is no agent \(id)", hint: "list agents with flotilla server agents list")
                 }
-                return try await store.addAction(try await store.upgradeAction(version: version, agentIds: ids))
+                return try await store.addAction(try await store.upgradeAction(
+                    version: version, agentIds: ids, sourceURI: sourceURI, sourceSSL: sourceSSL
+                ))
             }
             print("Sent action \(action.id) (UPGRADE to \(version)) to \(ids.count == 1 ? "agent \(ids[0])" : "\(ids.count) agents").")
         }

@@ -246,6 +246,45 @@ import Testing
         #expect(upgraded)
     }
 
+    @Test func aBinaryFromAnotherHTTPSServerIsFetchedWithThatServersOwnCA() async throws {
+        let fleet = try await Fleet.start()
+        defer { Task { await fleet.server.stop() } }
+        let build = try await fleet.addBuild("0.8.0")
+        // Another web server, with a certificate from a CA the agents' Fleet Server TLS does not trust (es-ca).
+        let files = fleet.server.directory.file("downloads")
+        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: build, toPath: files + "/flotilla-0.8.0")
+        let port = try FreePort.onLoopback()
+        let web = try BackgroundProcess("openssl", [
+            "s_server", "-WWW", "-quiet", "-accept", "\(port)",
+            "-cert", fleet.server.cert("es-cert.crt"), "-key", fleet.server.cert("es-cert.key"),
+        ], directory: files)
+        defer { web.stop() }
+        #expect(await waitForListener(port: port))
+        let before = try fleet.sha256(fleet.binary)
+        let agent = try BackgroundProcess(fleet.binary, ["run", "--base-path", fleet.base])
+        defer { agent.stop() }
+        #expect(try await eventually { try await fleet.reportedVersion() != nil })
+        let url = "https://localhost:\(port)/flotilla-0.8.0"
+
+        func upgrade(_ extra: [String]) async throws -> ActionResultRecord? {
+            let sent = try await flotilla(
+                ["server", "agents", "upgrade", "--version", "0.8.0", "--source-uri", url] + extra + [fleet.agentId, "--data-dir", fleet.data]
+            )
+            #expect(sent.status == 0, "\(sent.output)")
+            let actionId = try #require(sent.stdout.split(separator: " ").dropFirst(2).first.map(String.init))
+            return try await fleet.result(actionId)
+        }
+        // With the Fleet Server CAs the other server is not trusted: refused, agent as it was.
+        let untrusted = try #require(try await upgrade([]))
+        #expect(untrusted.error.contains("localhost:\(port)"), "\(untrusted.error)")
+        #expect(try fleet.sha256(fleet.binary) == before)
+        // With that server's own CA, pushed in the action: downloaded, checked, running.
+        let trusted = try #require(try await upgrade(["--source-ca", fleet.server.cert("es-ca.crt")]), "\(agent.printed)")
+        #expect(trusted.error.isEmpty, "\(trusted.error)")
+        #expect(try await eventually { try await fleet.reportedVersion() == "0.8.0" })
+    }
+
     @Test func artifactsAndTheKeyRouteFollowTheContract() async throws {
         let fleet = try await Fleet.start()
         defer { Task { await fleet.server.stop() } }

@@ -79,9 +79,11 @@ public final class BackgroundProcess: @unchecked Sendable {  // the buffer is gu
     var buffer = ""
     var ended = false
 
-    public init(_ executable: String, _ arguments: [String]) throws {
+    /// - Parameter directory: its working directory (`openssl s_server -WWW` serves the files there).
+    public init(_ executable: String, _ arguments: [String], directory: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try ProcessRunner.which(executable))
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = output
         process.standardError = output
         process.standardInput = Pipe()

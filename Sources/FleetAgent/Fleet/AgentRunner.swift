@@ -22,6 +22,10 @@ public final class AgentRunner: Sendable {
     let upgrader: AgentUpgrader
     /// Set when an upgrade installed a new binary: the loop stops so the program can restart into it.
     let restart = NIOLockedValueBox<UpgradeProgress?>(nil)
+    /// The upgrade running beside the check-ins, and its download (for the progress check-ins report).
+    let upgradeWork = NIOLockedValueBox<UpgradeWork?>(nil)
+    /// The long poll under way, so that work beside it (an upgrade) can cut it short to report at once.
+    let pollControl = NIOLockedValueBox(PollControl())
 
     public init(
         vault: AgentVault, logger: Logger, pollTimeout: Double = 300, pipeline: DataPipeline? = nil,
@@ -80,7 +84,7 @@ public final class AgentRunner: Sendable {
             status: healthy ? CheckinStatus.online.rawValue : CheckinStatus.degraded.rawValue,
             message: message, ackToken: state.ackToken,
             localMetadata: AgentMetadata.local(), components: await pipeline?.components(), pollTimeout: formatGoDuration(pollTimeout),
-            upgradeDetails: state.upgrade?.reported, agentPolicyID: state.policyId, policyRevisionIdx: Int64(seenRevision)
+            upgradeDetails: state.upgrade.flatMap(reported), agentPolicyID: state.policyId, policyRevisionIdx: Int64(seenRevision)
         )
         let body = try? JSONEncoder().encode(request)
         let authorization = "ApiKey \(state.accessAPIKey)"
@@ -114,19 +118,20 @@ public final class AgentRunner: Sendable {
             throw FlotillaError("Fleet Server answered the check-in with something this agent cannot read", hint: "check that the URL points at a Fleet Server")
         }
         // This check-in reported the upgrade's outcome, acknowledged before it: the state can forget it.
-        if state.upgrade?.acknowledged == true { state.upgrade = nil }
+        if let done = state.upgrade, done.acknowledged == true {
+            try vault.update { stored in
+                if stored.upgrade?.actionId == done.actionId, stored.upgrade?.acknowledged == true { stored.upgrade = nil }
+            }
+        }
         var events: [AckEvent] = []
         var outcome = Outcome.keepRunning
         for action in response.actions ?? [] {
             var error: String?
             switch action.actionType {
             case .upgrade:
-                error = await startUpgrade(action, state: &state, connection: connection)
-                // Installed: the new version acknowledges it once it checks in.
-                if error == nil {
-                    if outcome != .unenrolled { outcome = .restart }
-                    continue
-                }
+                error = startUpgrade(action, state: &state, connection: connection)
+                // Under way beside the check-ins: its outcome is acknowledged when it is known.
+                if error == nil { continue }
             case .policyChange:
                 error = await apply(action, to: &state)
             case .unenroll:
@@ -171,7 +176,8 @@ public final class AgentRunner: Sendable {
             state.pendingAcks = nil
             try vault.save(state)
         }
-        return outcome == .unenrolled ? try finishUnenrolling(&state) : outcome
+        if outcome == .unenrolled { return try finishUnenrolling(&state) }
+        return restartRequested == nil ? outcome : .restart
     }
 
     /// Clears the key of an agent whose unenrollment Fleet Server has acknowledged.
@@ -206,13 +212,25 @@ public final class AgentRunner: Sendable {
     /// Runs the long poll `send`, but cuts it short (returning `nil`) when the worst unit's state differs from
     /// `reported` for more than a moment: an output that fails is reported within seconds, not at the end of a
     /// five-minute poll. Only states count, not their changing messages, so an outage costs one extra check-in.
+    /// It is also cut short by `interruptPoll()`.
     func pollUnlessHealthChanges(
         from reported: String?, _ send: @escaping @Sendable () async throws(FlotillaError) -> FleetConnection.Answer
     ) async throws(FlotillaError) -> FleetConnection.Answer? {
-        guard let pipeline else { return try await send() }
+        // Asked to cut short between two polls: this one is not sent.
+        let cutBefore = pollControl.withLockedValue { control in
+            defer { control.interrupted = false }
+            return control.interrupted
+        }
+        if cutBefore { return nil }
         let poll = Task { () async throws -> FleetConnection.Answer in try await send() }
+        pollControl.withLockedValue { control in
+            control.task = poll
+            if control.interrupted { poll.cancel() }  // asked in between
+        }
+        defer { pollControl.withLockedValue { $0 = PollControl() } }
         let changed = NIOLockedValueBox(false)
         let watcher = Task {
+            guard let pipeline else { return }
             var since: ContinuousClock.Instant?
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(2))
@@ -229,7 +247,7 @@ public final class AgentRunner: Sendable {
         }
         defer { watcher.cancel() }
         let result = await withTaskCancellationHandler { await poll.result } onCancel: { poll.cancel() }
-        if changed.withLockedValue({ $0 }) { return nil }
+        if changed.withLockedValue({ $0 }) || pollControl.withLockedValue({ $0.interrupted }) { return nil }
         switch result {
         case .success(let answer): return answer
         case .failure(let error as FlotillaError): throw error
@@ -323,7 +341,7 @@ public final class AgentRunner: Sendable {
 
     func checkInUntilStopped() async {
         var backoff = Backoff()
-        while !Task.isCancelled {
+        while !Task.isCancelled, restartRequested == nil {
             do {
                 let outcome = try await checkinOnce()
                 if outcome == .unenrolled || outcome == .restart { return }

@@ -32,6 +32,9 @@ public struct AgentVault: Sendable {
         // snapshot of the state: within one enrolment, what is stored stays. A new enrolment brings its own.
         if let stored = try? load(), stored.agentId == state.agentId, stored.enrolledAt == state.enrolledAt {
             state.issuedCredential = stored.issuedCredential
+            // So is an upgrade: it runs beside the check-ins (and its watcher in another process), so every
+            // change to it goes through `update`.
+            state.upgrade = stored.upgrade
         }
         try write(state)
     }

@@ -32,8 +32,10 @@ public struct AgentUpgrader: Sendable {
 
     /// Downloads, checks and swaps in the binary `action` names. Returns the progress to save before restarting.
     /// - Parameter state: the release key is pinned or rotated in it; the caller saves it.
+    /// - Parameter onDownload: told where the download goes, once it starts (for its progress).
     public func install(
-        _ action: Action, state: inout AgentState, connection: FleetConnection
+        _ action: Action, state: inout AgentState, connection: FleetConnection,
+        onDownload: @Sendable (HTTPBodySink) -> Void = { _ in }
     ) async throws(FlotillaError) -> UpgradeProgress {
         let request: UpgradeActionData
         do { request = try action.data.decode(UpgradeActionData.self) } catch {
@@ -54,9 +56,17 @@ public struct AgentUpgrader: Sendable {
         let download = (directory as NSString).appendingPathComponent(".flotilla-\(request.version).download")
         defer { try? FileManager.default.removeItem(atPath: download) }
         let sink = try HTTPBodySink(path: download)
+        onDownload(sink)
         let answer: FleetConnection.Answer
         if let source = request.sourceURI {
-            let elsewhere = try FleetConnection(url: source, tls: state.fleetTLS, options: state.connection)
+            // The download source's own TLS settings when the action gives them; else those towards Fleet Server.
+            var tls = state.fleetTLS
+            if let ssl = request.ssl, !ssl.isNull {
+                do { tls = try ssl.decode(TLSSettings.self) } catch {
+                    throw FlotillaError("The TLS settings of the download source \(source) in the UPGRADE action are not valid: \(error)")
+                }
+            }
+            let elsewhere = try FleetConnection(url: source, tls: tls, options: state.connection)
             answer = try await elsewhere.send("GET", "", timeout: 1800, sink: sink)
         } else {
             answer = try await connection.send(

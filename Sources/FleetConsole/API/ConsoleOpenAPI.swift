@@ -1035,6 +1035,9 @@ paths:
                   type: string
                 source_uri:
                   type: string
+                source_ssl:
+                  type: object
+                  additionalProperties: true
                 force:
                   type: boolean
       responses:
@@ -1093,6 +1096,9 @@ paths:
                   type: integer
                 source_uri:
                   type: string
+                source_ssl:
+                  type: object
+                  additionalProperties: true
                 force:
                   type: boolean
       responses:

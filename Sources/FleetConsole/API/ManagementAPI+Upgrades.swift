@@ -15,7 +15,9 @@ extension ManagementAPI {
             let view = try await agentView(id)
             guard view.record.unenrolledAt == nil else { throw ConsoleError.badRequest("The agent \(id) is unenrolled and cannot be upgraded") }
             let source = try Self.sourceURI(body)
-            _ = try await store.addAction(try await upgradeAction(version, agentIds: [id], sourceURI: source))
+            _ = try await store.addAction(try await upgradeAction(
+                version, agentIds: [id], sourceURI: source, sourceSSL: try Self.sourceSSL(body)
+            ))
             try await audit(try context.requireIdentity(), "agents.upgrade", id, detail: "to \(version)")
             return try Self.json(.object([:]))
         }
@@ -42,7 +44,7 @@ extension ManagementAPI {
             let rollout = UpgradeRollout(
                 id: UUID().uuidString.lowercased(), version: version, pending: agents, waves: [], total: agents.count,
                 maxConcurrent: maxConcurrent, startAt: startAt, duration: duration, createdBy: try context.requireIdentity().name,
-                sourceURI: try Self.sourceURI(body)
+                sourceURI: try Self.sourceURI(body), sourceSSL: try Self.sourceSSL(body)
             )
             try await rollouts.save(rollout)
             try await rollouts.tick()
@@ -75,6 +77,20 @@ extension ManagementAPI {
         return text
     }
 
+    /// `source_ssl`, when given: the download source's TLS settings, checked the way an output's `ssl` is.
+    static func sourceSSL(_ body: JSONValue) throws -> JSONValue? {
+        guard let value = body["source_ssl"], !value.isNull else { return nil }
+        do {
+            let settings = try value.decode(TLSSettings.self)
+            for ca in settings.certificateAuthorities { _ = try CertificateFiles.loadAuthorities([ca], role: "source_ssl.certificate_authorities") }
+        } catch let error as FlotillaError {
+            throw ConsoleError.field("source_ssl", error)
+        } catch {
+            throw ConsoleError.badRequest("source_ssl: give certificate_authorities (PEM), ca_trusted_fingerprint or verification_mode, as for an output's ssl")
+        }
+        return value
+    }
+
     static func version(_ body: JSONValue) throws -> String {
         guard let version = body["version"]?.stringValue, !version.isEmpty else {
             throw ConsoleError.badRequest("version: the field is required (a version added with flotilla server artifacts add)")
@@ -83,9 +99,11 @@ extension ManagementAPI {
     }
 
     /// The UPGRADE action, or a 400 that says what to add first.
-    func upgradeAction(_ version: String, agentIds: [String], sourceURI: String? = nil) async throws -> ActionRecord {
+    func upgradeAction(
+        _ version: String, agentIds: [String], sourceURI: String? = nil, sourceSSL: JSONValue? = nil
+    ) async throws -> ActionRecord {
         do {
-            return try await store.upgradeAction(version: version, agentIds: agentIds, sourceURI: sourceURI)
+            return try await store.upgradeAction(version: version, agentIds: agentIds, sourceURI: sourceURI, sourceSSL: sourceSSL)
         } catch let error as FlotillaError {
             throw ConsoleError.field("version", error)
         }

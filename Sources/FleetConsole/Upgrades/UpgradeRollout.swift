@@ -1,3 +1,4 @@
+import FleetProtocol
 import Foundation
 
 /// An upgrade of many agents, released a few at a time: spread over `duration` from `startAt`, never more than
@@ -15,8 +16,9 @@ struct UpgradeRollout: Codable, Sendable, Equatable {
     var startAt: Date
     var duration: Double
     var createdBy: String
-    /// Where agents download the binary, when not from Fleet Server.
+    /// Where agents download the binary, when not from Fleet Server, and the TLS settings to reach it.
     var sourceURI: String?
+    var sourceSSL: JSONValue?
 
     /// One UPGRADE action and the agents it went to.
     struct Wave: Codable, Sendable, Equatable {
@@ -53,5 +55,6 @@ struct UpgradeRollout: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, version, pending, waves, total, duration
         case maxConcurrent = "max_concurrent", startAt = "start_at", createdBy = "created_by", sourceURI = "source_uri"
+        case sourceSSL = "source_ssl"
     }
 }

@@ -43,7 +43,7 @@ struct UpgradeRollouts: Service {
             let due = rollout.dueNow(now)
             if due > 0 {
                 let agents = Array(rollout.pending.prefix(due))
-                let action = try await store.addAction(try await store.upgradeAction(version: rollout.version, agentIds: agents, sourceURI: rollout.sourceURI))
+                let action = try await store.addAction(try await store.upgradeAction(version: rollout.version, agentIds: agents, sourceURI: rollout.sourceURI, sourceSSL: rollout.sourceSSL))
                 rollout.pending.removeFirst(agents.count)
                 rollout.waves.append(.init(actionId: action.id, agentIds: agents, sentAt: now))
                 logger.info("Rollout \(rollout.id): sent \(rollout.version) to \(agents.count) agents, \(rollout.pending.count) to go")
