@@ -97,6 +97,32 @@ import Testing
         #expect(listed.first?.isDone == true)
     }
 
+    @Test func twoConsolesOnOneStoreSendEachWaveOnce() async throws {
+        let harness = try await harness(agents: 4)
+        try await harness.run { client in
+            let started = try await client.call(.post, "/api/fleet/agents/bulk_upgrade", ["version": "0.2.0", "agents": "", "max_concurrent": 2])
+            #expect(started.status == .ok, "\(started.text)")
+        }
+        let first = UpgradeRollouts(store: harness.store, logger: Logger(label: "one"))
+        let second = UpgradeRollouts(store: harness.store, logger: Logger(label: "two"))
+        let stale = try #require(try await second.rollouts().first)
+        // The first wave is answered; the first console sends the second wave.
+        let wave = try #require(stale.waves.first)
+        try await harness.store.recordResults(wave.agentIds.map { ActionResultRecord(actionId: wave.actionId, agentId: $0) })
+        try await first.tick()
+        // The second console writes back what it read before that (a stale rollout), then ticks: it adopts the
+        // wave already sent instead of sending another.
+        try await second.save(stale)
+        try await second.tick()
+        var upgrades = 0
+        for index in 0..<4 {
+            upgrades += try await harness.store.actions(forAgent: "agent-\(index)", after: 0, now: Date()).filter { $0.type == "UPGRADE" }.count
+        }
+        #expect(upgrades == 4)
+        let waves = try #require(try await first.rollouts().first).waves
+        #expect(waves.map(\.agentIds.count) == [2, 2])
+    }
+
     @Test func aRolloutOverAWindowReleasesAShareAtATime() {
         let start = Date()
         let rollout = UpgradeRollout(

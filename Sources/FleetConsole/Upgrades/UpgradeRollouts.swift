@@ -42,11 +42,22 @@ struct UpgradeRollouts: Service {
             }
             let due = rollout.dueNow(now)
             if due > 0 {
-                let agents = Array(rollout.pending.prefix(due))
-                let action = try await store.addAction(try await store.upgradeAction(version: rollout.version, agentIds: agents, sourceURI: rollout.sourceURI, sourceSSL: rollout.sourceSSL))
-                rollout.pending.removeFirst(agents.count)
-                rollout.waves.append(.init(actionId: action.id, agentIds: agents, sentAt: now))
-                logger.info("Rollout \(rollout.id): sent \(rollout.version) to \(agents.count) agents, \(rollout.pending.count) to go")
+                // Each wave's action id follows from the rollout's, and action ids are unique in the store: two
+                // consoles on one store cannot both send a wave, and one adopts the wave the other sent.
+                let waveId = "\(rollout.id)-wave-\(rollout.waves.count)"
+                var agents = Array(rollout.pending.prefix(due))
+                if let sent = try await store.action(id: waveId) {
+                    agents = sent.agentIds
+                } else {
+                    var action = try await store.upgradeAction(
+                        version: rollout.version, agentIds: agents, sourceURI: rollout.sourceURI, sourceSSL: rollout.sourceSSL
+                    )
+                    action.id = waveId
+                    _ = try await store.addAction(action)
+                    logger.info("Rollout \(rollout.id): sent \(rollout.version) to \(agents.count) agents")
+                }
+                rollout.pending.removeAll(where: agents.contains)
+                rollout.waves.append(.init(actionId: waveId, agentIds: agents, sentAt: now))
             }
             try await save(rollout)
         }
