@@ -101,6 +101,16 @@ extension Store {
         try await consoleObject(kind: Self.uploadContentsKind, id: id).flatMap { Data(base64Encoded: $0.body) }
     }
 
+    /// Every object of `kind` that reads as `T` (JSON with ISO 8601 dates), for records kept without a table.
+    public func objects<T: Decodable>(kind: String, as type: T.Type) async throws -> [T] {
+        try await consoleObjects(kind: kind).compactMap(Self.decode)
+    }
+
+    /// Stores `value` as the object `kind`/`id`, in the form `objects(kind:as:)` reads.
+    public func saveObject(_ value: some Encodable, kind: String, id: String) async throws {
+        try await saveConsoleObject(ConsoleObjectRecord(kind: kind, id: id, body: Self.encode(value)))
+    }
+
     private static func encode(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601

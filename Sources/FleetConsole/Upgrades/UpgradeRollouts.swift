@@ -22,15 +22,11 @@ struct UpgradeRollouts: Service {
 
     /// Every rollout in the store.
     func rollouts() async throws -> [UpgradeRollout] {
-        try await store.consoleObjects(kind: Self.kind).compactMap { object in
-            try? Self.decoder.decode(UpgradeRollout.self, from: Data(object.body.utf8))
-        }
+        try await store.objects(kind: Self.kind, as: UpgradeRollout.self)
     }
 
     func save(_ rollout: UpgradeRollout) async throws {
-        try await store.saveConsoleObject(ConsoleObjectRecord(
-            kind: Self.kind, id: rollout.id, body: String(decoding: try Self.encoder.encode(rollout), as: UTF8.self)
-        ))
+        try await store.saveObject(rollout, kind: Self.kind, id: rollout.id)
     }
 
     /// Marks what agents answered, then releases what is due, for every unfinished rollout.
@@ -62,16 +58,4 @@ struct UpgradeRollouts: Service {
             try await save(rollout)
         }
     }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
 }

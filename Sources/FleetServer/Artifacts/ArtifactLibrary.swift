@@ -42,9 +42,9 @@ public struct ArtifactLibrary: Sendable {
     ///   - keyFile: the new key's `.pub` file (`--release-key`'s argument).
     ///   - rotationFile: the `.minisig` of `keyFile` made with the key in force (`--signed-by-previous`).
     public func setReleaseKey(keyFile: String, rotationFile: String?) async throws -> ReleaseKeyRecord {
-        let key = try MinisignPublicKey(contentsOf: keyFile, field: "release-key")
-        // Kept as written: a rotation's signature covers these bytes, and agents check it over them.
-        let text = (try? String(contentsOfFile: keyFile, encoding: .utf8)) ?? key.fileText
+        // Read once and kept as written: a rotation's signature covers these bytes, and agents check it over them.
+        let (text, source) = try MinisignFile.read(keyFile, what: "release key", field: "release-key")
+        let key = try MinisignPublicKey(text: text, source: source)
         var record = ReleaseKeyRecord(publicKey: text)
         if let current = try await store.releaseKey() {
             let previous = try MinisignPublicKey(text: current.publicKey, source: "The release key in the store")

@@ -37,13 +37,8 @@ public struct MinisignPublicKey: Sendable, Equatable {
     /// Reads a key file.
     /// - Parameter field: the flag or field that named it, for the error.
     public init(contentsOf path: String, field: String) throws(FlotillaError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FlotillaError(
-                "The release key (\(field)) file \(path) cannot be read",
-                hint: "check the path and its permissions"
-            )
-        }
-        try self.init(text: String(decoding: data, as: UTF8.self), source: "The release key (\(field)) file \(path)")
+        let file = try MinisignFile.read(path, what: "release key", field: field)
+        try self.init(text: file.text, source: file.source)
     }
 
     /// The key id as minisign prints it: 16 hex digits, most significant byte first.
@@ -58,22 +53,17 @@ public struct MinisignPublicKey: Sendable, Equatable {
     /// Checks that `signature` was made by this key over the file at `path` and over its trusted comment.
     /// - Parameter what: the file's name in the error ("the artifact for 9.1.0").
     public func verify(_ signature: MinisignSignature, fileAt path: String, what: String) throws(FlotillaError) {
-        guard signature.keyId == keyId else {
-            throw FlotillaError(
-                "The signature of \(what) was made with key \(signature.keyIdHex), not the release key \(keyIdHex)",
-                hint: "sign it with the release key, or rotate the agents' release key first"
-            )
-        }
+        try requireOwnKey(signature, what: what)
         let signed: [UInt8]
         switch signature.algorithm {
         case .prehashed:
             guard let digest = Self.blake2b(fileAt: path) else {
-                throw FlotillaError("\(what) at \(path) cannot be read", hint: "check the path and its permissions")
+                throw FlotillaError("Cannot read \(what) at \(path)", hint: "check the path and its permissions")
             }
             signed = digest
         case .legacy:
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw FlotillaError("\(what) at \(path) cannot be read", hint: "check the path and its permissions")
+                throw FlotillaError("Cannot read \(what) at \(path)", hint: "check the path and its permissions")
             }
             signed = Array(data)
         }
@@ -82,13 +72,18 @@ public struct MinisignPublicKey: Sendable, Equatable {
 
     /// Checks `signature` over `data` in memory (a rotation statement, a small file).
     public func verify(_ signature: MinisignSignature, data: [UInt8], what: String) throws(FlotillaError) {
+        try requireOwnKey(signature, what: what)
+        try verifyParts(signature, signed: signature.algorithm == .prehashed ? BLAKE2b.hash(data) : data, what: what)
+    }
+
+    /// A signature names the key that made it: another key's is refused before any hashing.
+    private func requireOwnKey(_ signature: MinisignSignature, what: String) throws(FlotillaError) {
         guard signature.keyId == keyId else {
             throw FlotillaError(
                 "The signature of \(what) was made with key \(signature.keyIdHex), not the release key \(keyIdHex)",
-                hint: "sign it with the release key"
+                hint: "sign it with the release key, or rotate the agents' release key first"
             )
         }
-        try verifyParts(signature, signed: signature.algorithm == .prehashed ? BLAKE2b.hash(data) : data, what: what)
     }
 
     private func verifyParts(_ signature: MinisignSignature, signed: [UInt8], what: String) throws(FlotillaError) {

@@ -64,13 +64,8 @@ public struct MinisignSignature: Sendable, Equatable {
     /// Reads a `.minisig` file.
     /// - Parameter field: the flag or field that named it, for the error.
     public init(contentsOf path: String, field: String) throws(FlotillaError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FlotillaError(
-                "The signature (\(field)) file \(path) cannot be read",
-                hint: "check the path and its permissions"
-            )
-        }
-        try self.init(text: String(decoding: data, as: UTF8.self), source: "The signature (\(field)) file \(path)")
+        let file = try MinisignFile.read(path, what: "signature", field: field)
+        try self.init(text: file.text, source: file.source)
     }
 
     /// The key id as minisign prints it.
