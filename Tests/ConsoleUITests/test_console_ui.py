@@ -334,7 +334,8 @@ def test_a_person_sets_up_tls_and_enrolls_an_agent_from_the_console(quickstart, 
         shot(browser, "12-agent")
         # Diagnostics, as a person asks for them: the agent zips and uploads a bundle, the page lists it to download.
         browser.find_element(By.XPATH, "//button[text()='Request diagnostics']").click()
-        reload_until(browser, agent_page, lambda b: "flotilla-diagnostics-" in b.find_element(By.TAG_NAME, "main").text, 60)
+        # Listed as it starts uploading, a link once it is complete.
+        reload_until(browser, agent_page, lambda b: b.find_elements(By.PARTIAL_LINK_TEXT, "flotilla-diagnostics-"), 60)
         link = browser.find_element(By.PARTIAL_LINK_TEXT, "flotilla-diagnostics-")
         assert link.get_attribute("href").startswith(url + "/api/fleet/agents/files/")
         browser.execute_script("arguments[0].scrollIntoView()", link)
